@@ -1,0 +1,55 @@
+# Two commands for a newcomer: `make run` and `make test`. Only Python 3.11 and make are needed.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test test-postgres test-browser lint format translations bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+## Set up on first use (virtual environment, instance folder, keys, schema, demo data) and serve.
+run: $(VENV)/.installed
+	SCREENING_ENVIRONMENT=development $(BIN)/flask --app wsgi init
+	@if [ ! -f instance/.demo-loaded ]; then \
+		SCREENING_ENVIRONMENT=development $(BIN)/flask --app wsgi demo && touch instance/.demo-loaded; \
+	fi
+	SCREENING_ENVIRONMENT=development $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+
+## The whole test suite on SQLite (browser tests run when Chromium is installed).
+test: $(VENV)/.installed
+	$(BIN)/python -m pytest
+
+## The suite against PostgreSQL: make test-postgres DATABASE=postgresql://postgres@127.0.0.1:5432/screening_test
+test-postgres: $(VENV)/.installed
+	SCREENING_TEST_DATABASE_URL=$(DATABASE) $(BIN)/python -m pytest -m "not browser"
+
+test-browser: $(VENV)/.installed
+	SCREENING_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m browser
+
+lint: $(VENV)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Re-extract messages and compile the catalogues after editing translations.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o screening/translations/messages.pot .
+	$(BIN)/pybabel update -i screening/translations/messages.pot -d screening/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d screening/translations
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,80 @@
+"""Screening: student wellbeing screening with case management for counselling centres."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app: the one place that wires configuration, data, security and features."""
+    instance = os.environ.get("SCREENING_INSTANCE_PATH") or str(ROOT / "instance")
+    if test_config and test_config.get("INSTANCE_PATH"):
+        instance = str(test_config["INSTANCE_PATH"])
+    app = Flask(
+        __name__,
+        instance_path=str(Path(instance).resolve()),
+        instance_relative_config=True,
+        template_folder=str(ROOT / "templates"),
+    )
+    _configure(app, test_config)
+    _data(app)
+    _security(app)
+    _features(app)
+    _commands(app)
+    return app
+
+
+def _configure(app: Flask, test_config: dict[str, Any] | None) -> None:
+    from screening import config, i18n, logs, startup
+
+    try:
+        config.load(app, test_config)
+    except config.ConfigError as exc:
+        if not startup.deferred():  # `init` must be able to run before a secret exists
+            raise
+        app.extensions["startup_error"] = str(exc)
+    logs.init_app(app)
+    i18n.init_app(app)
+
+
+def _data(app: Flask) -> None:
+    from screening import db, startup
+
+    db.init_app(app)
+    startup.load_keys(app)
+    startup.load_questionnaires(app)
+
+
+def _security(app: Flask) -> None:
+    from flask_wtf import CSRFProtect
+
+    from screening import errors
+    from screening.auth import access, setup
+
+    CSRFProtect(app)
+    setup.init_app(app)
+    errors.init_app(app)
+    app.before_request(access.enforce)
+
+
+def _features(app: Flask) -> None:
+    from screening import main, templating
+    from screening.admin.routes import bp as admin_bp
+    from screening.auth.routes import bp as auth_bp
+
+    templating.init_app(app)
+    app.register_blueprint(main.bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(admin_bp)
+
+
+def _commands(app: Flask) -> None:
+    from screening.cli import register
+
+    register(app)

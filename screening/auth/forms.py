@@ -1,0 +1,54 @@
+"""Log-in and account forms."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Length, Optional
+
+from screening.forms import choices
+
+
+class LoginForm(FlaskForm):
+    """Student number or staff username, and password."""
+
+    login = StringField(_l("Student number or username"), validators=[DataRequired(), Length(max=128)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class LanguageForm(FlaskForm):
+    """Switch the interface language."""
+
+    lang = SelectField(_l("Language"), choices=choices([("zh_Hans", "中文"), ("en", "English")]))
+
+
+class UserForm(FlaskForm):
+    """Create a staff account (students come from the roster import)."""
+
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
+    role = SelectField(_l("Role"))
+    faculty = SelectField(_l("Faculty (deans: empty for the whole university)"), coerce=str)
+    faculties = SelectMultipleField(_l("Faculties served (counselors)"), coerce=str)
+    is_advisor = BooleanField(_l("Academic advisor"))
+    password = PasswordField(_l("Initial password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class FacultyForm(FlaskForm):
+    """Create a faculty."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)])
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=200)])
+    name_zh = StringField(_l("Name in Chinese"), validators=[DataRequired(), Length(max=200)])
+
+
+class AssignmentForm(FlaskForm):
+    """Set the faculties a counselor serves."""
+
+    faculties = SelectMultipleField(_l("Faculties served"), coerce=str)
+
+
+class ToggleForm(FlaskForm):
+    """A POST-only button (enable/disable); carries only the CSRF token."""

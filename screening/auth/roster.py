@@ -1,0 +1,138 @@
+"""Roster CSV parsing (pure) and import (re-import updates instead of duplicating)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from screening.auth.models import Role
+from screening.auth.services import (
+    create_user,
+    find_student,
+    get_or_create_cohort,
+    get_or_create_faculty,
+    set_personal,
+)
+
+COLUMNS = ("student_number", "name", "email", "faculty", "cohort")
+_NUMBER = re.compile(r"^[A-Za-z0-9-]{3,32}$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One valid roster line."""
+
+    line: int
+    student_number: str
+    name: str
+    email: str
+    faculty: str
+    cohort: int
+
+
+@dataclass
+class RosterParse:
+    """Valid rows and, per bad line, its number and reason."""
+
+    rows: list[RosterRow] = field(default_factory=list)
+    errors: list[tuple[int, str]] = field(default_factory=list)
+
+
+def decode(data: bytes) -> str:
+    """Decode UTF-8 with or without a BOM (as Excel writes it); raise ValueError otherwise."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValueError("the file is not UTF-8 text; save it as CSV UTF-8") from exc
+
+
+def parse(text: str) -> RosterParse:
+    """Check every line and collect every problem, each with its line number."""
+    result = RosterParse()
+    reader = csv.reader(io.StringIO(text))
+    try:
+        header = [h.strip().lower() for h in next(reader)]
+    except StopIteration:
+        result.errors.append((1, "the file is empty"))
+        return result
+    except csv.Error as exc:
+        result.errors.append((1, f"unreadable CSV: {exc}"))
+        return result
+    if tuple(header) != COLUMNS:
+        result.errors.append((1, "the header must be: " + ",".join(COLUMNS)))
+        return result
+    seen: dict[str, int] = {}
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            problem = _check(values, seen, line)
+            if isinstance(problem, str):
+                result.errors.append((line, problem))
+            else:
+                result.rows.append(problem)
+    except csv.Error as exc:
+        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
+    return result
+
+
+def _check(values: list[str], seen: dict[str, int], line: int) -> RosterRow | str:
+    if len(values) != len(COLUMNS):
+        return f"expected {len(COLUMNS)} columns, found {len(values)}"
+    number, name, email, faculty, cohort = (v.strip() for v in values)
+    if not _NUMBER.match(number):
+        return "student_number must be 3 to 32 letters, digits or hyphens"
+    if number in seen:
+        return f"student_number repeats line {seen[number]}"
+    if not name or len(name) > 200:
+        return "name is empty or longer than 200 characters"
+    if email and not _EMAIL.match(email):
+        return "email is not an e-mail address"
+    if not _CODE.match(faculty):
+        return "faculty must be a code of letters, digits, - or _"
+    if not cohort.isdigit() or not 1950 <= int(cohort) <= 2100:
+        return "cohort must be an entry year such as 2024"
+    seen[number] = line
+    return RosterRow(line, number, name, email, faculty, int(cohort))
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    """What an import did."""
+
+    created: int
+    updated: int
+
+
+def apply(session: Session, rows: list[RosterRow], password_hash: str | None = None) -> ImportResult:
+    """Create new students and update known ones (found by blind index); the caller commits."""
+    created = updated = 0
+    for row in rows:
+        faculty = get_or_create_faculty(session, row.faculty)
+        cohort = get_or_create_cohort(session, row.cohort)
+        user = find_student(session, row.student_number)
+        if user is None:
+            create_user(
+                session,
+                role=Role.STUDENT,
+                student_number=row.student_number,
+                name=row.name,
+                email=row.email,
+                faculty=faculty,
+                cohort=cohort,
+                password_hash=password_hash,
+            )
+            created += 1
+        else:
+            user.faculty, user.cohort = faculty, cohort
+            set_personal(session, user, name=row.name, email=row.email)
+            updated += 1
+    session.flush()
+    return ImportResult(created, updated)

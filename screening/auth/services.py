@@ -1,0 +1,191 @@
+"""Accounts: creation, look-up by log-in name, authentication and personal fields."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from argon2 import PasswordHasher
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from screening.auth.models import Cohort, Faculty, Role, User
+from screening.auth.passwords import make_hasher, verify
+from screening.db import utcnow
+from screening.keys.services import vault_of
+
+MIN_PASSWORD = 15
+
+
+class AccountError(ValueError):
+    """An account operation was refused; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Person:
+    """A user's opened personal fields, for pages that show identified data."""
+
+    name: str | None
+    email: str | None
+    student_number: str | None
+
+
+def hasher(session: Session) -> PasswordHasher:
+    """Return the app's argon2id hasher (built once from configuration)."""
+    app = session.info["app"]
+    if "hasher" not in app.extensions:
+        app.extensions["hasher"] = make_hasher(
+            app.config["PASSWORD_HASH_TIME_COST"],
+            app.config["PASSWORD_HASH_MEMORY_KIB"],
+            app.config["PASSWORD_HASH_PARALLELISM"],
+        )
+    return app.extensions["hasher"]  # type: ignore[no-any-return]
+
+
+def check_password_policy(password: str) -> None:
+    """Refuse passwords too short to be the only factor (NIST SP 800-63B)."""
+    if len(password) < MIN_PASSWORD:
+        raise AccountError(f"The password must have at least {MIN_PASSWORD} characters.")
+
+
+def find_by_login(session: Session, login: str) -> User | None:
+    """Find a user by staff username or by student number (through its blind index)."""
+    login = login.strip()
+    if not login:
+        return None
+    user = session.scalar(select(User).where(User.username == login))
+    if user is not None:
+        return user
+    index = vault_of(session).index("student_number", login)
+    return session.scalar(select(User).where(User.student_number_index == index))
+
+
+def find_student(session: Session, student_number: str) -> User | None:
+    """Find a student by student number without decrypting anyone."""
+    index = vault_of(session).index("student_number", student_number)
+    return session.scalar(select(User).where(User.student_number_index == index))
+
+
+def authenticate(session: Session, login: str, password: str) -> User | None:
+    """Return the active user with these credentials, or None (one answer for every failure)."""
+    user = find_by_login(session, login)
+    ok = verify(hasher(session), user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        return None
+    if hasher(session).check_needs_rehash(user.password_hash or ""):
+        user.password_hash = hasher(session).hash(password)
+    user.last_login_at = utcnow()
+    return user
+
+
+def set_password(session: Session, user: User, password: str) -> None:
+    """Set a new password after the policy check and end the user's other sessions."""
+    check_password_policy(password)
+    user.password_hash = hasher(session).hash(password)
+    user.session_version += 1
+
+
+def set_personal(
+    session: Session,
+    user: User,
+    *,
+    name: str | None = None,
+    email: str | None = None,
+    student_number: str | None = None,
+) -> None:
+    """Seal the given personal fields into the user's row and refresh the blind indexes."""
+    vault = vault_of(session)
+    if user.id is None:
+        session.flush()
+    if name is not None:
+        user.name_sealed = vault.seal(session, user.id, "users", "name", user.id, name)
+    if email is not None:
+        email = email.strip()
+        user.email_sealed = vault.seal(session, user.id, "users", "email", user.id, email)
+        user.email_index = vault.index("email", email) if email else None
+    if student_number is not None:
+        student_number = student_number.strip()
+        user.student_number_sealed = vault.seal(
+            session, user.id, "users", "student_number", user.id, student_number
+        )
+
+
+def person(session: Session, user: User) -> Person:
+    """Open a user's personal fields (callers showing a student to staff must audit the view)."""
+    vault = vault_of(session)
+    return Person(
+        name=vault.open(session, user.id, "users", "name", user.id, user.name_sealed),
+        email=vault.open(session, user.id, "users", "email", user.id, user.email_sealed),
+        student_number=vault.open(
+            session, user.id, "users", "student_number", user.id, user.student_number_sealed
+        ),
+    )
+
+
+def create_user(
+    session: Session,
+    *,
+    role: Role,
+    username: str | None = None,
+    password: str | None = None,
+    password_hash: str | None = None,
+    name: str = "",
+    email: str = "",
+    student_number: str | None = None,
+    faculty: Faculty | None = None,
+    cohort: Cohort | None = None,
+    faculties: list[Faculty] | None = None,
+) -> User:
+    """Create a user with sealed personal fields; raise AccountError on a conflict."""
+    if role == Role.STUDENT:
+        if not student_number or faculty is None or cohort is None:
+            raise AccountError("A student needs a student number, a faculty and a cohort.")
+        if find_student(session, student_number) is not None:
+            raise AccountError("A student with this student number exists already.")
+    else:
+        if not username:
+            raise AccountError("Staff accounts need a username.")
+        if session.scalar(select(User).where(User.username == username)) is not None:
+            raise AccountError("This username is taken.")
+    user = User(
+        role=str(role),
+        username=username,
+        faculty=faculty,
+        cohort=cohort,
+        active=True,
+        session_version=1,
+        is_advisor=False,
+    )
+    if student_number:
+        user.student_number_index = vault_of(session).index("student_number", student_number)
+    if faculties:
+        user.faculties = list(faculties)
+    if password is not None:
+        check_password_policy(password)
+        user.password_hash = hasher(session).hash(password)
+    elif password_hash is not None:
+        user.password_hash = password_hash
+    session.add(user)
+    session.flush()
+    set_personal(session, user, name=name, email=email, student_number=student_number)
+    session.flush()
+    return user
+
+
+def get_or_create_faculty(session: Session, code: str, name_en: str = "", name_zh: str = "") -> Faculty:
+    """Return the faculty with this code, creating it when missing."""
+    faculty = session.scalar(select(Faculty).where(Faculty.code == code))
+    if faculty is None:
+        faculty = Faculty(code=code, name_en=name_en or code, name_zh=name_zh or name_en or code)
+        session.add(faculty)
+        session.flush()
+    return faculty
+
+
+def get_or_create_cohort(session: Session, year: int) -> Cohort:
+    """Return the cohort of this entry year, creating it when missing."""
+    cohort = session.scalar(select(Cohort).where(Cohort.year == year))
+    if cohort is None:
+        cohort = Cohort(year=year)
+        session.add(cohort)
+        session.flush()
+    return cohort

@@ -1,0 +1,14 @@
+"""Flask commands: thin wrappers that call services and commit once."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def register(app: Flask) -> None:
+    """Add every command group to the app's CLI."""
+    from screening.cli import core, users
+
+    app.cli.add_command(core.init_command)
+    app.cli.add_command(core.demo_command)
+    app.cli.add_command(users.users_group)

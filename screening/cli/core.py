@@ -1,0 +1,40 @@
+"""`init` (instance folder, secret, key ring, schema) and `demo` (a demo university)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from screening import setup
+from screening.cli.common import ready
+
+
+@click.command("init")
+@with_appcontext
+def init_command() -> None:
+    """Create the instance folder, secret key, key ring and schema; safe to run again."""
+    try:
+        for line in setup.initialise(current_app._get_current_object(), Path(current_app.instance_path)):  # type: ignore[attr-defined]
+            click.echo(line)
+    except setup.SetupError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@click.command("demo")
+@click.option("--students", default=300, show_default=True, help="How many demo students.")
+@with_appcontext
+def demo_command(students: int) -> None:
+    """Load a demo university and print the demo log-ins."""
+    ready()
+    from screening import demo
+
+    try:
+        logins = demo.load(students=students)
+    except demo.DemoExistsError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo("Demo university loaded. Log in at the app's address with:")
+    for role, login, password in logins:
+        click.echo(f"  {role:<10} {login:<20} {password}")

@@ -1,0 +1,117 @@
+"""Configuration: defaults, then instance/config.py, then SCREENING_* variables, then tests."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+SECRET_FILE = "secret_key"
+INSECURE_SECRETS = {"", "dev", "change-me", "secret"}
+
+
+class ConfigError(RuntimeError):
+    """The configuration is unsafe or incomplete; the message says what to do."""
+
+
+def defaults(instance_path: Path) -> dict[str, Any]:
+    """Return the built-in defaults; every one is safe for production."""
+    return {
+        "ENVIRONMENT": "production",  # production | development | test
+        "DEBUG": False,
+        "SECRET_KEY": None,
+        "DATABASE_URL": f"sqlite:///{instance_path / 'screening.sqlite'}",
+        "DATABASE_ECHO": False,
+        "KEYRING_PATH": str(instance_path / "keyring.json"),
+        "KEYRING_ENV": None,  # name of an environment variable holding the key ring
+        "QUESTIONNAIRES_PATH": str(Path(__file__).resolve().parent.parent / "questionnaires"),
+        "BASE_URL": "http://127.0.0.1:5000",
+        "LANGUAGES": ["zh_Hans", "en"],
+        "BABEL_DEFAULT_LOCALE": "zh_Hans",
+        "BABEL_DEFAULT_TIMEZONE": "Asia/Shanghai",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": True,
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SECURE": True,
+        "WTF_CSRF_TIME_LIMIT": 3600 * 4,
+        "MAX_CONTENT_LENGTH": 2 * 1024 * 1024,
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 25,
+        "MAIL_FROM": "screening@localhost",
+        "SMALL_CELL_MINIMUM": 10,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "TRUSTED_PROXIES": 0,
+        "PASSWORD_HASH_TIME_COST": 2,
+        "PASSWORD_HASH_MEMORY_KIB": 19456,
+        "PASSWORD_HASH_PARALLELISM": 1,
+    }
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    """Apply the configuration layers in order, then refuse unsafe settings."""
+    instance_path = Path(app.instance_path)
+    app.config.from_mapping(defaults(instance_path))
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env(prefix="SCREENING")
+    if test_config is not None:
+        app.config.from_mapping(test_config)
+    if app.config["ENVIRONMENT"] == "development":
+        app.config["SESSION_COOKIE_SECURE"] = False
+        app.config["REMEMBER_COOKIE_SECURE"] = False
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = read_secret(instance_path)
+    if app.config["ENVIRONMENT"] == "test" and not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = secrets.token_hex(32)
+    validate(app.config)
+
+
+def validate(config: dict[str, Any]) -> None:
+    """Refuse to start on an insecure setting outside development and tests."""
+    env = config["ENVIRONMENT"]
+    if env not in {"production", "development", "test"}:
+        raise ConfigError(
+            f"ENVIRONMENT is {env!r}; set SCREENING_ENVIRONMENT to production, development or test."
+        )
+    if env != "production":
+        return
+    problems = []
+    secret = config.get("SECRET_KEY")
+    if not secret or str(secret) in INSECURE_SECRETS or len(str(secret)) < 32:
+        problems.append(
+            "SECRET_KEY is missing or insecure: run `flask --app wsgi init` to create one in the "
+            "instance folder, or set SCREENING_SECRET_KEY to at least 32 random characters."
+        )
+    if config.get("DEBUG"):
+        problems.append(
+            "DEBUG is on: debug mode exposes an interactive console. Unset SCREENING_DEBUG, "
+            "or set SCREENING_ENVIRONMENT=development on a developer's machine."
+        )
+    if not config.get("SESSION_COOKIE_SECURE"):
+        problems.append("SESSION_COOKIE_SECURE is off: session cookies must travel only over HTTPS.")
+    if problems:
+        raise ConfigError("Screening refuses to start:\n- " + "\n- ".join(problems))
+
+
+def read_secret(instance_path: Path) -> str | None:
+    """Return the secret key written by `init`, if any."""
+    path = instance_path / SECRET_FILE
+    if path.exists():
+        return path.read_text(encoding="ascii").strip()
+    return None
+
+
+def ensure_instance(instance_path: Path) -> bool:
+    """Create the instance folder (0700) and a secret key unless one exists; True if created."""
+    instance_path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(instance_path, 0o700)
+    path = instance_path / SECRET_FILE
+    if path.exists():
+        return False
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_hex(32) + "\n")
+    return True

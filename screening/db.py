@@ -1,0 +1,125 @@
+"""Database engine, typed declarative base and the one session per request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, current_app, g
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    """Return the current time, timezone-aware in UTC; the app's only clock for stored times."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores aware datetimes as UTC and returns them aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use screening.db.utcnow()")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    """Declarative base with a constraint naming convention, so migrations name things stably."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {datetime: UTCDateTime()}
+
+
+def make_engine(url: str, echo: bool = False, *, immediate: bool = True) -> Engine:
+    """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection.
+
+    With immediate=False a SQLite connection runs each statement in its own transaction;
+    tests use that to look at the database between requests without holding a lock.
+    """
+    if url.startswith("sqlite"):
+        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            # Let SQLAlchemy own transactions: pysqlite's implicit BEGIN breaks SAVEPOINT
+            # and delays write locks; BEGIN IMMEDIATE avoids lock upgrades that deadlock.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.close()
+
+        if immediate:
+
+            @event.listens_for(engine, "begin")
+            def _sqlite_begin(conn: Any) -> None:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+        return engine
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return create_engine(url, echo=echo, pool_pre_ping=True, pool_size=10, max_overflow=10)
+
+
+def init_app(app: Flask) -> None:
+    """Attach an engine and session factory to the app and close the session after each request."""
+    engine = make_engine(app.config["DATABASE_URL"], app.config["DATABASE_ECHO"])
+    app.extensions["engine"] = engine
+    # The session carries its app, so services reach the vault and settings through the
+    # session they are handed, never through Flask's context.
+    app.extensions["sessionmaker"] = sessionmaker(
+        bind=engine, expire_on_commit=False, info={"app": app}
+    )
+    app.teardown_appcontext(_close_session)
+
+
+def session() -> Session:
+    """Return this request's (or command's) session; the route or command commits it once."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["sessionmaker"]()
+    return g.db_session  # type: ignore[no-any-return]
+
+
+def engine() -> Engine:
+    """Return the app's engine."""
+    return current_app.extensions["engine"]  # type: ignore[no-any-return]
+
+
+def _close_session(_exc: BaseException | None) -> None:
+    db_session = g.pop("db_session", None)
+    if db_session is not None:
+        db_session.close()  # anything not committed by the route is rolled back
+
+
+@contextmanager
+def new_session(app: Flask) -> Iterator[Session]:
+    """Open a session outside a request (workers, threads); the caller commits."""
+    db_session: Session = app.extensions["sessionmaker"]()
+    try:
+        yield db_session
+    finally:
+        db_session.close()

@@ -1,0 +1,166 @@
+"""The vault: seals and opens personal data with each person's data key, and blind indexes."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from screening.crypto import (
+    Aad,
+    KeyRing,
+    UnreadableError,
+    WrappedKey,
+    blind_index,
+    new_data_key,
+    open_json,
+    open_text,
+    seal_json,
+    seal_text,
+    unwrap,
+    wrap,
+)
+from screening.db import utcnow
+from screening.keys.models import KekCheck, SubjectKey
+
+log = logging.getLogger(__name__)
+_CACHE = "vault_data_keys"
+
+
+class UnreadableText(str):
+    """A sealed value that could not be opened; pages show it as unreadable and go on."""
+
+    unreadable = True
+
+
+UNREADABLE = UnreadableText("\u2014")
+
+
+class KeyMissingError(RuntimeError):
+    """The person's data key was shredded or never created."""
+
+
+class Vault:
+    """Seals and opens values under per-person data keys wrapped by the key ring's KEK."""
+
+    def __init__(self, ring: KeyRing) -> None:
+        self.ring = ring
+
+    def index(self, purpose: str, value: str) -> str:
+        """Return the blind index of a looked-up value (student number, e-mail)."""
+        return blind_index(self.ring, purpose, value)
+
+    def ensure_key(self, session: Session, subject_id: int) -> bytes:
+        """Return the person's data key, creating and wrapping one on first use."""
+        cache = session.info.setdefault(_CACHE, {})
+        if subject_id in cache:
+            return cache[subject_id]  # type: ignore[no-any-return]
+        row = session.get(SubjectKey, subject_id)
+        if row is None:
+            key = new_data_key()
+            wrapped = wrap(self.ring, key, str(subject_id))
+            session.add(SubjectKey(user_id=subject_id, kek_id=wrapped.kek_id, wrapped=wrapped.blob))
+            session.flush()
+            cache[subject_id] = key
+            return key
+        return self._open_key(session, row)
+
+    def _open_key(self, session: Session, row: SubjectKey) -> bytes:
+        cache = session.info.setdefault(_CACHE, {})
+        if row.user_id in cache:
+            return cache[row.user_id]  # type: ignore[no-any-return]
+        if row.wrapped is None or row.kek_id is None:
+            raise KeyMissingError(f"data key of subject {row.user_id} is shredded")
+        key = unwrap(self.ring, WrappedKey(row.kek_id, row.wrapped), str(row.user_id))
+        cache[row.user_id] = key
+        return key
+
+    def _key(self, session: Session, subject_id: int) -> bytes:
+        row = session.get(SubjectKey, subject_id)
+        if row is None:
+            raise KeyMissingError(f"subject {subject_id} has no data key")
+        return self._open_key(session, row)
+
+    def seal(
+        self, session: Session, subject_id: int, table: str, column: str, row_id: object, value: str
+    ) -> bytes:
+        """Seal text bound to its table, column, row and person."""
+        key = self.ensure_key(session, subject_id)
+        return seal_text(key, value, Aad(table, column, str(row_id), str(subject_id)))
+
+    def seal_data(
+        self, session: Session, subject_id: int, table: str, column: str, row_id: object, value: Any
+    ) -> bytes:
+        """Seal a JSON-serialisable value (answers, drafts) bound to its row and person."""
+        key = self.ensure_key(session, subject_id)
+        return seal_json(key, value, Aad(table, column, str(row_id), str(subject_id)))
+
+    def open(
+        self,
+        session: Session,
+        subject_id: int,
+        table: str,
+        column: str,
+        row_id: object,
+        blob: bytes | None,
+    ) -> str | None:
+        """Open sealed text; a failure is logged by row reference and shown as unreadable."""
+        if blob is None:
+            return None
+        try:
+            key = self._key(session, subject_id)
+            return open_text(key, blob, Aad(table, column, str(row_id), str(subject_id)))
+        except (UnreadableError, KeyMissingError):
+            log.warning("sealed value unreadable: %s.%s row %s", table, column, row_id)
+            return UNREADABLE
+
+    def open_data(
+        self,
+        session: Session,
+        subject_id: int,
+        table: str,
+        column: str,
+        row_id: object,
+        blob: bytes | None,
+    ) -> Any:
+        """Open a sealed JSON value; None when missing or unreadable (logged by row reference)."""
+        if blob is None:
+            return None
+        try:
+            key = self._key(session, subject_id)
+            return open_json(key, blob, Aad(table, column, str(row_id), str(subject_id)))
+        except (UnreadableError, KeyMissingError):
+            log.warning("sealed value unreadable: %s.%s row %s", table, column, row_id)
+            return None
+
+    def shred(self, session: Session, subject_id: int) -> bool:
+        """Destroy the person's data key for good; True if there was one to destroy."""
+        row = session.get(SubjectKey, subject_id)
+        session.info.setdefault(_CACHE, {}).pop(subject_id, None)
+        if row is None or row.wrapped is None:
+            return False
+        row.wrapped = None
+        row.kek_id = None
+        row.shredded_at = utcnow()
+        session.flush()
+        return True
+
+    def record_check_values(self, session: Session) -> None:
+        """Store the check value of every KEK in the ring that the database does not know yet."""
+        known = {row.kek_id for row in session.scalars(select(KekCheck))}
+        for kek_id, value in self.ring.check_values().items():
+            if kek_id not in known:
+                session.add(KekCheck(kek_id=kek_id, check_value=value))
+        session.flush()
+
+    def check_problems(self, session: Session) -> list[str]:
+        """Return why the ring does not match the database (empty when it does)."""
+        stored = {row.kek_id: row.check_value for row in session.scalars(select(KekCheck))}
+        return self.ring.verify_check_values(stored)
+
+
+def vault_of(session: Session) -> Vault:
+    """Return the vault of the app this session belongs to."""
+    return session.info["app"].extensions["vault"]  # type: ignore[no-any-return]

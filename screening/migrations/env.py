@@ -1,0 +1,22 @@
+"""Alembic environment: runs migrations on the engine handed over by screening.setup."""
+
+from __future__ import annotations
+
+from alembic import context
+
+import screening.models  # noqa: F401 - registers every table on the metadata
+from screening.db import Base
+
+config = context.config
+engine = config.attributes["engine"]
+
+with engine.connect() as connection:
+    context.configure(
+        connection=connection,
+        target_metadata=Base.metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+    connection.commit()

@@ -1,0 +1,16 @@
+"""Imports every feature's models so the metadata knows all tables (migrations, tests)."""
+
+from screening.audit.models import AuditEntry, AuditHead
+from screening.auth.models import Cohort, Faculty, User
+from screening.keys.models import KekCheck, ShredRecord, SubjectKey
+
+__all__ = [
+    "AuditEntry",
+    "AuditHead",
+    "Cohort",
+    "Faculty",
+    "KekCheck",
+    "ShredRecord",
+    "SubjectKey",
+    "User",
+]

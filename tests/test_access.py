@@ -1,0 +1,79 @@
+"""Every route declares who may reach it, and the server enforces it for every role."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from screening.auth.access import AUTHENTICATED, PUBLIC, access_rule
+
+ROLES = ("student", "counselor", "supervisor", "dean", "admin")
+
+#: Every endpoint and who may reach it. A new route must be added here, or this test fails.
+EXPECTED: dict[str, object] = {
+    "main.index": PUBLIC,
+    "main.home": AUTHENTICATED,
+    "main.healthz": PUBLIC,
+    "auth.login": PUBLIC,
+    "auth.logout": AUTHENTICATED,
+    "auth.language": PUBLIC,
+    "admin.index": {"admin"},
+    "admin.users": {"admin"},
+    "admin.toggle_active": {"admin"},
+    "admin.assignments": {"admin"},
+    "admin.faculties": {"admin"},
+}
+
+
+def _endpoints(app: Flask) -> list[str]:
+    return sorted(r.endpoint for r in app.url_map.iter_rules() if r.endpoint != "static")
+
+
+def test_every_endpoint_has_a_declared_and_expected_rule(app: Flask) -> None:
+    for endpoint in _endpoints(app):
+        rule = access_rule(app, endpoint)
+        assert rule is not None, f"{endpoint} declares no access rule"
+        assert endpoint in EXPECTED, f"{endpoint} is missing from the access table of this test"
+        expected = EXPECTED[endpoint]
+        assert rule == (frozenset(expected) if isinstance(expected, set) else expected), endpoint
+    assert set(EXPECTED) <= set(_endpoints(app)), "the access table names routes that do not exist"
+
+
+def _url(app: Flask, endpoint: str) -> tuple[str, str]:
+    rule = next(r for r in app.url_map.iter_rules() if r.endpoint == endpoint)
+    path = re.sub(r"<(?:[^:>]+:)?[^>]+>", "1", rule.rule)
+    method = "GET" if "GET" in (rule.methods or set()) else "POST"
+    return path, method
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_roles_are_refused_outside_their_routes(
+    app: Flask, client: FlaskClient, logged_in, role: str
+) -> None:
+    logged_in(role)
+    for endpoint in _endpoints(app):
+        expected = EXPECTED[endpoint]
+        if not isinstance(expected, set) or role in expected:
+            continue
+        path, method = _url(app, endpoint)
+        response = client.open(path, method=method)
+        assert response.status_code == 403, f"{role} reached {endpoint} ({response.status_code})"
+
+
+def test_anonymous_is_sent_to_log_in(app: Flask, client: FlaskClient) -> None:
+    for endpoint in _endpoints(app):
+        if EXPECTED[endpoint] == PUBLIC:
+            continue
+        path, method = _url(app, endpoint)
+        response = client.open(path, method=method)
+        assert response.status_code == 302, endpoint
+        assert response.headers["Location"].startswith("/auth/login"), endpoint
+
+
+def test_a_view_without_a_rule_is_unreachable(app: Flask, client: FlaskClient, logged_in) -> None:
+    app.add_url_rule("/forgotten", "forgotten", lambda: "secret")
+    logged_in("admin")
+    assert client.get("/forgotten").status_code == 403
