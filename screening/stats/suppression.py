@@ -453,7 +453,11 @@ def _rate(numerator: int | None, denominator: int | None, minimum: int) -> float
 
 
 def rates(numerators: SuppressedSeries, denominators: SuppressedSeries) -> tuple[float | None, ...]:
-    """Per-label rate (e.g. positive screens / completed) only where both counts are shown."""
+    """Per-label rate (e.g. positive screens / completed) only where both counts are shown.
+
+    Prefer row_rates over one table of (positive, not positive) columns: two separately
+    suppressed series can reveal a small difference (completed minus positive) by subtraction.
+    """
     if numerators.labels != denominators.labels:
         raise ValueError("numerators and denominators must have the same labels")
     minimum = max(numerators.minimum, denominators.minimum)

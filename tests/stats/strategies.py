@@ -51,13 +51,16 @@ def _feasible_steps(
     per_row = [
         list(itertools.product(*(options(r, c) for c in range(n_cols)))) for r in range(n_rows)
     ]
-    # Keep only row changes that respect their own row equation, then check columns at the end.
+    # Keep only row changes that respect their own row equation.
     per_row = [[steps for steps in rows if sum(steps[:-1]) == steps[-1]] for rows in per_row]
-    for grid in itertools.product(*per_row):
-        if not any(any(steps) for steps in grid):
+    allowed_totals = set(per_row[-1])
+    # The column equations force the totals row, so only the body rows are enumerated.
+    for body in itertools.product(*per_row[:-1]):
+        totals = tuple(sum(col) for col in zip(*body, strict=True))
+        if totals not in allowed_totals or not any(map(any, body)):
             continue
-        if all(sum(col[:-1]) == col[-1] for col in zip(*grid, strict=True)):
-            yield {(r, c): grid[r][c] for r in range(n_rows) for c in range(n_cols)}
+        grid = (*body, totals)
+        yield {(r, c): grid[r][c] for r in range(n_rows) for c in range(n_cols)}
 
 
 def movable_entries(truth: CountTable, published: SuppressedTable) -> set[tuple[int, int]]:
