@@ -1,0 +1,1 @@
+"""Anonymised statistics: small-cell suppression, accessible charts and safe CSV export."""
