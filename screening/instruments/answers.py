@@ -1,0 +1,118 @@
+"""Check and normalise a respondent's answers; shared by web forms, the CLI and imports."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .conditions import evaluate
+from .model import Instrument, Item, OptionSet, Value
+
+MAX_TEXT = 4000
+MESSAGES = {
+    "required": "This question is required.",
+    "invalid_choice": "Choose one of the offered answers.",
+    "invalid_text": "Enter text.",
+    "too_long": f"Keep the answer under {MAX_TEXT} characters.",
+    "not_applicable": "This question does not apply, given the earlier answers.",
+    "unknown_item": "This questionnaire has no such question.",
+}
+
+
+@dataclass(frozen=True)
+class AnswerProblem:
+    """Why one answer is unacceptable: a stable code and an English message."""
+
+    code: str
+    message: str
+
+
+class AnswerError(ValueError):
+    """Raised by scoring when answers are not acceptable; carries the problems per item."""
+
+    def __init__(self, problems: Mapping[str, AnswerProblem]) -> None:
+        """Keep the per-item problems for the caller."""
+        self.problems = dict(problems)
+        super().__init__("; ".join(f"{k}: {v.code}" for k, v in sorted(self.problems.items())))
+
+
+def is_blank(raw: object) -> bool:
+    """Web forms send '' or nothing for an unanswered question."""
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def coerce_choice(option_set: OptionSet, raw: object) -> Value | None:
+    """Map a submitted answer (int, float or its string form) to the option's value, or None."""
+    if isinstance(raw, bool):
+        return None
+    for value in option_set.values:
+        if isinstance(raw, str):
+            if raw.strip() == str(value):
+                return value
+        elif isinstance(raw, int | float) and not isinstance(value, str) and raw == value:
+            return value
+    return None
+
+
+def _condition_met(item: Item, answers: Mapping[str, Value]) -> bool:
+    """Whether a conditional item applies, given the answers so far."""
+    return item.condition is None or evaluate(item.condition, answers)[0]
+
+
+def check_answers(
+    instrument: Instrument, answers: Mapping[str, Any]
+) -> tuple[dict[str, Value], dict[str, AnswerProblem]]:
+    """Return the clean answers of applicable items and the problems per item id."""
+    problems: dict[str, AnswerProblem] = {}
+    known = {i.id for i in instrument.items}
+    for key in answers:
+        if key not in known:
+            problems[str(key)] = AnswerProblem("unknown_item", MESSAGES["unknown_item"])
+    clean: dict[str, Value] = {}
+    for item in instrument.items:
+        raw = answers.get(item.id)
+        applies = _condition_met(item, clean)
+        if is_blank(raw):
+            if applies and item.required:
+                problems[item.id] = AnswerProblem("required", MESSAGES["required"])
+            continue
+        if not applies:
+            problems[item.id] = AnswerProblem("not_applicable", MESSAGES["not_applicable"])
+            continue
+        option_set = instrument.options_for(item)
+        if option_set is None:
+            if not isinstance(raw, str):
+                problems[item.id] = AnswerProblem("invalid_text", MESSAGES["invalid_text"])
+            elif len(raw) > MAX_TEXT:
+                problems[item.id] = AnswerProblem("too_long", MESSAGES["too_long"])
+            else:
+                clean[item.id] = raw.strip()
+            continue
+        value = coerce_choice(option_set, raw)
+        if value is None:
+            problems[item.id] = AnswerProblem("invalid_choice", MESSAGES["invalid_choice"])
+        else:
+            clean[item.id] = value
+    return clean, problems
+
+
+def answer_errors(
+    instrument: Instrument, answers: Mapping[str, Any], *, context: Mapping[str, Any] | None = None
+) -> dict[str, AnswerProblem]:
+    """Problems per item id with stable codes (required, invalid_choice, not_applicable...)."""
+    del context  # accepted for a uniform signature; no check depends on it yet
+    return check_answers(instrument, answers)[1]
+
+
+def validate_answers(
+    instrument: Instrument, answers: Mapping[str, Any], *, context: Mapping[str, Any] | None = None
+) -> dict[str, str]:
+    """Messages per item id for every unacceptable answer; empty when all is well."""
+    return {k: v.message for k, v in answer_errors(instrument, answers, context=context).items()}
+
+
+def visible_items(instrument: Instrument, answers: Mapping[str, Any]) -> list[Item]:
+    """Items to show given the answers so far; conditional ones only once their condition holds."""
+    clean = check_answers(instrument, answers)[0]
+    return [item for item in instrument.items if _condition_met(item, clean)]
