@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres test-browser lint format translations bench clean
+.PHONY: run test test-postgres test-browser lint format translations bench clean schema-migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -53,3 +53,8 @@ bench: $(VENV)/.installed
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+## Before the first release: rebuild the one initial migration from the models.
+schema-migration: $(VENV)/.installed
+	PYTHONPATH=. $(BIN)/python tools/schema_migration.py
+	$(BIN)/ruff format screening/migrations/versions

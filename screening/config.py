@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-SECRET_FILE = "secret_key"
+SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 INSECURE_SECRETS = {"", "dev", "change-me", "secret"}
 
 
@@ -91,7 +91,9 @@ def validate(config: dict[str, Any]) -> None:
             "or set SCREENING_ENVIRONMENT=development on a developer's machine."
         )
     if not config.get("SESSION_COOKIE_SECURE"):
-        problems.append("SESSION_COOKIE_SECURE is off: session cookies must travel only over HTTPS.")
+        problems.append(
+            "SESSION_COOKIE_SECURE is off: session cookies must travel only over HTTPS."
+        )
     if problems:
         raise ConfigError("Screening refuses to start:\n- " + "\n- ".join(problems))
 

@@ -24,8 +24,9 @@ COHORTS = [2022, 2023, 2024, 2025]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂英华建文辉玲"
 
-STUDENT_PASSWORD = "demo-student-password"
-STAFF_PASSWORD = "demo-staff-password"
+# Published demo passwords: the demo is for a newcomer's machine, never for production.
+STUDENT_PASSWORD = "demo-student-password"  # noqa: S105
+STAFF_PASSWORD = "demo-staff-password"  # noqa: S105
 
 
 class DemoExistsError(RuntimeError):
@@ -37,7 +38,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
     s = db.session()
     if s.scalar(select(User).where(User.username == "admin")) is not None:
         raise DemoExistsError("The demo is loaded already (an account named admin exists).")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - reproducible demo names, not secrets
     faculties = [get_or_create_faculty(s, code, en, zh) for code, en, zh in FACULTIES]
     cohorts = [get_or_create_cohort(s, year) for year in COHORTS]
     student_hash = hasher(s).hash(STUDENT_PASSWORD)  # one hash for all demo students: fast
@@ -49,9 +50,16 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
         number = f"{cohort.year}{faculties.index(faculty) + 1:02d}{i:04d}"
         first_number = first_number or number
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-        create_user(s, role=Role.STUDENT, student_number=number, name=name,
-                    email=f"{number}@students.demo.edu.cn", faculty=faculty, cohort=cohort,
-                    password_hash=student_hash)
+        create_user(
+            s,
+            role=Role.STUDENT,
+            student_number=number,
+            name=name,
+            email=f"{number}@students.demo.edu.cn",
+            faculty=faculty,
+            cohort=cohort,
+            password_hash=student_hash,
+        )
     staff = [
         ("admin", Role.ADMIN, "系统管理员", None, []),
         ("supervisor", Role.SUPERVISOR, "周主任", None, faculties),
@@ -59,14 +67,28 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
         ("dean.cs", Role.DEAN, "计算机学院院长", faculties[0], []),
     ]
     for n, faculty in enumerate(faculties):
-        staff.append((f"counselor.{faculty.code.lower()}", Role.COUNSELOR,
-                      f"{SURNAMES[n]}老师", None, [faculty]))
+        staff.append(
+            (
+                f"counselor.{faculty.code.lower()}",
+                Role.COUNSELOR,
+                f"{SURNAMES[n]}老师",
+                None,
+                [faculty],
+            )
+        )
     staff.append(("counselor.oncall", Role.COUNSELOR, "值班老师", None, faculties))
     staff.append(("advisor", Role.COUNSELOR, "学业导师", None, faculties))
     for username, role, name, scope, served in staff:
-        user = create_user(s, role=role, username=username, name=name,
-                           email=f"{username}@staff.demo.edu.cn", faculty=scope,
-                           faculties=list(served), password_hash=staff_hash)
+        user = create_user(
+            s,
+            role=role,
+            username=username,
+            name=name,
+            email=f"{username}@staff.demo.edu.cn",
+            faculty=scope,
+            faculties=list(served),
+            password_hash=staff_hash,
+        )
         user.is_advisor = username == "advisor"
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
     s.commit()

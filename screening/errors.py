@@ -30,7 +30,10 @@ def init_app(app: Flask) -> None:
         return _render(
             400,
             _("The form expired"),
-            _("For your safety the form could not be accepted. Go back, reload the page and try again."),
+            _(
+                "For your safety the form could not be accepted. "
+                "Go back, reload the page and try again."
+            ),
         )
 
     @app.errorhandler(HTTPException)
@@ -63,8 +66,12 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(Exception)
     def internal_error(e: Exception) -> tuple[str, int]:
         # The traceback goes to the log by type and place only; the page says nothing internal.
-        log.error("unhandled %s on %s %s", type(e).__name__, request.method, request.path, exc_info=e)
-        return _render(500, _("Something went wrong"), _("The error was recorded. Please try again later."))
+        log.error(
+            "unhandled %s on %s %s", type(e).__name__, request.method, request.path, exc_info=e
+        )
+        return _render(
+            500, _("Something went wrong"), _("The error was recorded. Please try again later.")
+        )
 
     app.after_request(security_headers)
 

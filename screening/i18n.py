@@ -13,7 +13,9 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in SUPPORTED:
         return str(chosen)
-    best = request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"]) if request else None
+    best = (
+        request.accept_languages.best_match(["zh", "zh-CN", "zh-Hans", "en"]) if request else None
+    )
     if best is None:
         return str(current_app.config["BABEL_DEFAULT_LOCALE"])
     return "zh_Hans" if best.lower().startswith("zh") else "en"

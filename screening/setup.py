@@ -48,8 +48,10 @@ def initialise(app: Flask, instance: Path) -> Iterator[str]:
     """Create what is missing, never overwrite a secret or a key; yield what was done."""
     from screening.db import new_session
 
-    yield "Created the instance folder and a secret key." if ensure_instance(instance) else (
-        "The instance folder and secret key exist; kept them."
+    yield (
+        "Created the instance folder and a secret key."
+        if ensure_instance(instance)
+        else ("The instance folder and secret key exist; kept them.")
     )
     engine: Engine = app.extensions["engine"]
     ring_path = Path(app.config["KEYRING_PATH"])
@@ -62,7 +64,10 @@ def initialise(app: Flask, instance: Path) -> Iterator[str]:
                 "that data unreadable."
             )
         KeyRing.create(ring_path)
-        yield f"Created the key ring {ring_path.name} (mode 0600). Back it up apart from the database."
+        yield (
+            f"Created the key ring {ring_path.name} (mode 0600). "
+            "Back it up apart from the database."
+        )
     try:
         from screening.startup import read_ring
 
@@ -75,7 +80,9 @@ def initialise(app: Flask, instance: Path) -> Iterator[str]:
     with new_session(app) as session:
         problems = vault.check_problems(session)
         if problems:
-            raise SetupError("The key ring does not match this database:\n- " + "\n- ".join(problems))
+            raise SetupError(
+                "The key ring does not match this database:\n- " + "\n- ".join(problems)
+            )
         vault.record_check_values(session)
         session.commit()
     app.extensions.pop("startup_error", None)

@@ -54,7 +54,7 @@ def check_ring(app: Flask, vault: Vault) -> None:
 
 
 def load_keys(app: Flask) -> None:
-    """Load the key ring and check it, or stop with a message (commands defer to their own check)."""
+    """Load the key ring and check it, or stop with a message (commands check it themselves)."""
     if app.extensions.get("startup_error"):
         return
     try:

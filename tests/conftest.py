@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from contextlib import contextmanager
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,8 +31,9 @@ def temporary_database(base_url: str, suffix: str) -> Iterator[str]:
     """Create an empty PostgreSQL database beside the test database, drop it afterwards."""
     url = make_url(base_url)
     name = f"{url.database}_{suffix}_{os.getpid()}"
-    admin = create_engine(url.set(drivername="postgresql+psycopg", database="postgres"),
-                          isolation_level="AUTOCOMMIT")
+    admin = create_engine(
+        url.set(drivername="postgresql+psycopg", database="postgres"), isolation_level="AUTOCOMMIT"
+    )
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         conn.execute(text(f'CREATE DATABASE "{name}"'))

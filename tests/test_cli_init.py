@@ -6,9 +6,8 @@ import os
 import stat
 import subprocess
 import sys
-from pathlib import Path
-
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -22,18 +21,26 @@ def flask(
 ) -> subprocess.CompletedProcess[str]:
     """Run `flask --app wsgi ARGS` against an instance folder."""
     environ = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
-    environ.update({
-        "SCREENING_INSTANCE_PATH": str(instance),
-        "SCREENING_ENVIRONMENT": "production",
-        "SCREENING_PASSWORD_HASH_MEMORY_KIB": "1024",
-        "SCREENING_PASSWORD_HASH_TIME_COST": "1",
-    })
+    environ.update(
+        {
+            "SCREENING_INSTANCE_PATH": str(instance),
+            "SCREENING_ENVIRONMENT": "production",
+            "SCREENING_PASSWORD_HASH_MEMORY_KIB": "1024",
+            "SCREENING_PASSWORD_HASH_TIME_COST": "1",
+        }
+    )
     if (instance / "database-url").exists():
         environ["SCREENING_DATABASE_URL"] = (instance / "database-url").read_text()
     environ.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "flask", "--app", "wsgi", *args],
-        cwd=ROOT, input=stdin, capture_output=True, text=True, env=environ, timeout=120, check=False,
+        cwd=ROOT,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=environ,
+        timeout=120,
+        check=False,
     )
 
 
@@ -64,13 +71,32 @@ def test_init_creates_everything_and_is_idempotent(fresh: Path) -> None:
     assert (fresh / "secret_key").read_text() == secret
     assert (fresh / "keyring.json").read_bytes() == ring
     # The app now starts in production with what init made.
-    assert flask(fresh, "users", "create", "--role", "admin", "--username", "root",
-                 stdin="a long enough admin passphrase\n").returncode == 0
+    assert (
+        flask(
+            fresh,
+            "users",
+            "create",
+            "--role",
+            "admin",
+            "--username",
+            "root",
+            stdin="a long enough admin passphrase\n",
+        ).returncode
+        == 0
+    )
 
 
 def test_commands_other_than_init_stop_without_keys(fresh: Path) -> None:
-    result = flask(fresh, "users", "create", "--role", "admin", "--username", "root",
-                   stdin="a long enough admin passphrase\n")
+    result = flask(
+        fresh,
+        "users",
+        "create",
+        "--role",
+        "admin",
+        "--username",
+        "root",
+        stdin="a long enough admin passphrase\n",
+    )
     assert result.returncode != 0
     assert "flask --app wsgi init" in result.stderr
 
@@ -90,7 +116,15 @@ def test_wrong_ring_stops_the_app(fresh: Path, tmp_path: Path) -> None:
     assert flask(fresh, "init").returncode == 0
     (fresh / "keyring.json").unlink()
     KeyRing.create(fresh / "keyring.json")
-    result = flask(fresh, "users", "create", "--role", "admin", "--username", "root",
-                   stdin="a long enough admin passphrase\n")
+    result = flask(
+        fresh,
+        "users",
+        "create",
+        "--role",
+        "admin",
+        "--username",
+        "root",
+        stdin="a long enough admin passphrase\n",
+    )
     assert result.returncode != 0
     assert "does not match" in result.stderr

@@ -19,11 +19,15 @@ def test_create_staff_user(runner: FlaskCliRunner, db, faculty) -> None:
 
 
 def test_short_password_refused(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["users", "create", "--role", "admin", "--username", "a"], input="short\n")
+    result = runner.invoke(
+        args=["users", "create", "--role", "admin", "--username", "a"], input="short\n"
+    )
     assert result.exit_code != 0
     assert "at least 15 characters" in result.output
 
 
 def test_no_password_option_exists(runner: FlaskCliRunner) -> None:
-    result = runner.invoke(args=["users", "create", "--role", "admin", "--username", "a", "--password", "x"])
+    result = runner.invoke(
+        args=["users", "create", "--role", "admin", "--username", "a", "--password", "x"]
+    )
     assert result.exit_code != 0

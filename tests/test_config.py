@@ -11,8 +11,12 @@ from screening.config import ConfigError, validate
 from tests.conftest import app_config
 
 
-def test_precedence_defaults_instance_env_test(instance: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    (instance / "config.py").write_text('MAIL_FROM = "from-instance@x"\nBASE_URL = "https://instance"\nSMALL_CELL_MINIMUM = 7\n')
+def test_precedence_defaults_instance_env_test(
+    instance: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (instance / "config.py").write_text(
+        'MAIL_FROM = "from-instance@x"\nBASE_URL = "https://instance"\nSMALL_CELL_MINIMUM = 7\n'
+    )
     monkeypatch.setenv("SCREENING_BASE_URL", "https://env")
     monkeypatch.setenv("SCREENING_SMALL_CELL_MINIMUM", "8")
     app = create_app(app_config(instance, SMALL_CELL_MINIMUM=9))
@@ -42,8 +46,12 @@ def test_instance_path_from_environment(instance: Path, monkeypatch: pytest.Monk
     ],
 )
 def test_production_refuses_insecure_settings(overrides: dict[str, object], fragment: str) -> None:
-    config = {"ENVIRONMENT": "production", "SECRET_KEY": "x" * 40, "DEBUG": False,
-              "SESSION_COOKIE_SECURE": True}
+    config = {
+        "ENVIRONMENT": "production",
+        "SECRET_KEY": "x" * 40,
+        "DEBUG": False,
+        "SESSION_COOKIE_SECURE": True,
+    }
     config.update(overrides)
     with pytest.raises(ConfigError, match=fragment):
         validate(config)
@@ -51,13 +59,22 @@ def test_production_refuses_insecure_settings(overrides: dict[str, object], frag
 
 def test_production_app_refuses_to_start_without_secret(instance: Path) -> None:
     with pytest.raises(ConfigError, match="flask --app wsgi init"):
-        create_app(app_config(instance, ENVIRONMENT="production", SECRET_KEY=None,
-                               SESSION_COOKIE_SECURE=True))
+        create_app(
+            app_config(
+                instance, ENVIRONMENT="production", SECRET_KEY=None, SESSION_COOKIE_SECURE=True
+            )
+        )
 
 
 def test_secure_production_config_is_accepted() -> None:
-    validate({"ENVIRONMENT": "production", "SECRET_KEY": "s" * 64, "DEBUG": False,
-              "SESSION_COOKIE_SECURE": True})
+    validate(
+        {
+            "ENVIRONMENT": "production",
+            "SECRET_KEY": "s" * 64,
+            "DEBUG": False,
+            "SESSION_COOKIE_SECURE": True,
+        }
+    )
 
 
 def test_unknown_environment_is_refused() -> None:

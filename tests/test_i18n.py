@@ -24,13 +24,17 @@ def test_every_message_in_the_code_is_translated() -> None:
     catalog = _catalog()
     missing = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
-        str(ROOT), METHODS, keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)}
+        str(ROOT),
+        METHODS,
+        keywords={"_": None, "_l": None, "gettext": None, "lazy_gettext": None, "ngettext": (1, 2)},
     ):
         msgid = message if isinstance(message, str) else message[0]
         entry = catalog.get(msgid)
         if entry is None or not entry.string or "fuzzy" in entry.flags:
             missing.add(msgid)
-    assert not missing, "untranslated (run `make translations`, then translate): " + repr(sorted(missing))
+    assert not missing, "untranslated (run `make translations`, then translate): " + repr(
+        sorted(missing)
+    )
 
 
 def test_compiled_catalogue_matches_the_source() -> None:

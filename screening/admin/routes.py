@@ -66,8 +66,14 @@ def users() -> str | Response:
                 else None,
             )
             user.is_advisor = bool(form.is_advisor.data) and role == Role.COUNSELOR
-            audit(s, actor_id=current_user.id, action="user.create", target_type="user",
-                  target_id=str(user.id), reason=f"role={role}")
+            audit(
+                s,
+                actor_id=current_user.id,
+                action="user.create",
+                target_type="user",
+                target_id=str(user.id),
+                reason=f"role={role}",
+            )
             s.commit()
         except AccountError as exc:
             s.rollback()
@@ -112,8 +118,13 @@ def toggle_active(user_id: int) -> Response:
         return redirect(url_for("admin.users"))
     user.active = not user.active
     user.session_version += 1
-    audit(s, actor_id=current_user.id, action="user.enable" if user.active else "user.disable",
-          target_type="user", target_id=str(user.id))
+    audit(
+        s,
+        actor_id=current_user.id,
+        action="user.enable" if user.active else "user.disable",
+        target_type="user",
+        target_id=str(user.id),
+    )
     s.commit()
     flash(_("Account enabled.") if user.active else _("Account disabled."), "success")
     return redirect(url_for("admin.users"))
@@ -129,18 +140,28 @@ def assignments(user_id: int) -> str | Response:
         abort(404)
     faculties = _faculties()
     form = AssignmentForm()
-    form.faculties.choices = choices((str(f.id), f"{f.code} — {f.name(locale())}") for f in faculties)
+    form.faculties.choices = choices(
+        (str(f.id), f"{f.code} — {f.name(locale())}") for f in faculties
+    )
     if request.method == "GET":
         form.faculties.data = [str(f.id) for f in user.faculties]
     if form.validate_on_submit():
         chosen = set(form.faculties.data or [])
         user.faculties = [f for f in faculties if str(f.id) in chosen]
-        audit(s, actor_id=current_user.id, action="user.faculties", target_type="user",
-              target_id=str(user.id), reason=",".join(sorted(f.code for f in user.faculties)))
+        audit(
+            s,
+            actor_id=current_user.id,
+            action="user.faculties",
+            target_type="user",
+            target_id=str(user.id),
+            reason=",".join(sorted(f.code for f in user.faculties)),
+        )
         s.commit()
         flash(_("Faculties saved."), "success")
         return redirect(url_for("admin.users"))
-    return render_template("admin/assignments.html", form=form, user=user, name=person(s, user).name)
+    return render_template(
+        "admin/assignments.html", form=form, user=user, name=person(s, user).name
+    )
 
 
 @bp.route("/faculties", methods=["GET", "POST"])
@@ -155,8 +176,13 @@ def faculties() -> str | Response:
             form.code.errors = [*form.code.errors, _("This code exists already.")]
         else:
             s.add(Faculty(code=code, name_en=form.name_en.data, name_zh=form.name_zh.data))
-            audit(s, actor_id=current_user.id, action="faculty.create", target_type="faculty",
-                  target_id=code)
+            audit(
+                s,
+                actor_id=current_user.id,
+                action="faculty.create",
+                target_type="faculty",
+                target_id=code,
+            )
             s.commit()
             flash(_("Faculty created."), "success")
             return redirect(url_for("admin.faculties"))

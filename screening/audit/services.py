@@ -43,9 +43,7 @@ def append(
 ) -> AuditEntry:
     """Append an entry to one chain inside the caller's transaction (committed with it)."""
     chain = random.randrange(CHAINS)  # noqa: S311 - load spreading, not security
-    head = session.scalar(
-        select(AuditHead).where(AuditHead.chain == chain).with_for_update()
-    )
+    head = session.scalar(select(AuditHead).where(AuditHead.chain == chain).with_for_update())
     if head is None:
         head = AuditHead(chain=chain, seq=0, mac=GENESIS)
         session.add(head)

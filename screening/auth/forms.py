@@ -13,7 +13,9 @@ from screening.forms import choices
 class LoginForm(FlaskForm):
     """Student number or staff username, and password."""
 
-    login = StringField(_l("Student number or username"), validators=[DataRequired(), Length(max=128)])
+    login = StringField(
+        _l("Student number or username"), validators=[DataRequired(), Length(max=128)]
+    )
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
 
 

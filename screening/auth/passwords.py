@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
@@ -16,10 +18,8 @@ def make_hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHa
 def verify(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
     """True when the password matches; a missing hash is still checked against a dummy in time."""
     if stored is None:
-        try:
+        with contextlib.suppress(VerificationError):
             hasher.verify(_dummy(hasher), password + "x")
-        except VerificationError:
-            pass
         return False
     try:
         return hasher.verify(stored, password)

@@ -111,7 +111,9 @@ class ImportResult:
     updated: int
 
 
-def apply(session: Session, rows: list[RosterRow], password_hash: str | None = None) -> ImportResult:
+def apply(
+    session: Session, rows: list[RosterRow], password_hash: str | None = None
+) -> ImportResult:
     """Create new students and update known ones (found by blind index); the caller commits."""
     created = updated = 0
     for row in rows:

@@ -23,7 +23,11 @@ def safe_next(target: str | None) -> str | None:
     if not target:
         return None
     target = target.strip()
-    if any(c in target for c in "\\\t\r\n") or not target.startswith("/") or target.startswith("//"):
+    if (
+        any(c in target for c in "\\\t\r\n")
+        or not target.startswith("/")
+        or target.startswith("//")
+    ):
         return None
     parts = urlsplit(target)
     if parts.scheme or parts.netloc:
@@ -62,7 +66,13 @@ def logout() -> Response:
     """End the session (POST only, with CSRF)."""
     s = db.session()
     current_user.session_version += 1  # a replayed cookie of any session of this user is dead
-    audit(s, actor_id=current_user.id, action="logout", target_type="user", target_id=str(current_user.id))
+    audit(
+        s,
+        actor_id=current_user.id,
+        action="logout",
+        target_type="user",
+        target_id=str(current_user.id),
+    )
     s.commit()
     logout_user()
     session.clear()

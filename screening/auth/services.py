@@ -171,7 +171,9 @@ def create_user(
     return user
 
 
-def get_or_create_faculty(session: Session, code: str, name_en: str = "", name_zh: str = "") -> Faculty:
+def get_or_create_faculty(
+    session: Session, code: str, name_en: str = "", name_zh: str = ""
+) -> Faculty:
     """Return the faculty with this code, creating it when missing."""
     faculty = session.scalar(select(Faculty).where(Faculty.code == code))
     if faculty is None:

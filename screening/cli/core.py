@@ -17,7 +17,9 @@ from screening.cli.common import ready
 def init_command() -> None:
     """Create the instance folder, secret key, key ring and schema; safe to run again."""
     try:
-        for line in setup.initialise(current_app._get_current_object(), Path(current_app.instance_path)):  # type: ignore[attr-defined]
+        for line in setup.initialise(
+            current_app._get_current_object(), Path(current_app.instance_path)
+        ):  # type: ignore[attr-defined]
             click.echo(line)
     except setup.SetupError as exc:
         raise click.ClickException(str(exc)) from exc

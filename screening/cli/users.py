@@ -47,18 +47,37 @@ def create_command(
         if role == Role.STUDENT:
             if cohort is None:
                 raise click.ClickException("A student needs --cohort.")
-            user = create_user(s, role=Role.STUDENT, student_number=username, password=password,
-                               name=name, email=email, faculty=fac,
-                               cohort=get_or_create_cohort(s, cohort))
+            user = create_user(
+                s,
+                role=Role.STUDENT,
+                student_number=username,
+                password=password,
+                name=name,
+                email=email,
+                faculty=fac,
+                cohort=get_or_create_cohort(s, cohort),
+            )
         else:
-            user = create_user(s, role=Role(role), username=username, password=password,
-                               name=name, email=email,
-                               faculty=fac if role == Role.DEAN else None,
-                               faculties=[fac] if fac and role in ("counselor", "supervisor") else None)
+            user = create_user(
+                s,
+                role=Role(role),
+                username=username,
+                password=password,
+                name=name,
+                email=email,
+                faculty=fac if role == Role.DEAN else None,
+                faculties=[fac] if fac and role in ("counselor", "supervisor") else None,
+            )
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
-    audit(s, actor_id=None, action="user.create", target_type="user", target_id=str(user.id),
-          reason=f"role={role} (command line)")
+    audit(
+        s,
+        actor_id=None,
+        action="user.create",
+        target_type="user",
+        target_id=str(user.id),
+        reason=f"role={role} (command line)",
+    )
     s.commit()
     click.echo(f"Created {role} account {user.id}.")
 
@@ -83,8 +102,13 @@ def import_command(roster_file: Path, skip_invalid: bool) -> None:
         )
     s = db.session()
     result = roster.apply(s, parsed.rows)
-    audit(s, actor_id=None, action="roster.import", target_type="roster",
-          reason=f"created={result.created} updated={result.updated}")
+    audit(
+        s,
+        actor_id=None,
+        action="roster.import",
+        target_type="roster",
+        reason=f"created={result.created} updated={result.updated}",
+    )
     s.commit()
     skipped = f", {len(parsed.errors)} skipped" if parsed.errors else ""
     click.echo(f"Imported {result.created} new and updated {result.updated} students{skipped}.")

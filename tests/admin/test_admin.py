@@ -9,12 +9,22 @@ from screening.auth.models import Faculty, User
 from tests.conftest import login_as
 
 
-def test_admin_creates_counselor_with_faculties(client: FlaskClient, logged_in, db, faculty: Faculty) -> None:
+def test_admin_creates_counselor_with_faculties(
+    client: FlaskClient, logged_in, db, faculty: Faculty
+) -> None:
     logged_in("admin")
-    response = client.post("/admin/users", data={
-        "username": "li.counselor", "name": "李老师", "email": "li@example.edu", "role": "counselor",
-        "faculty": "", "faculties": [str(faculty.id)], "password": "a long enough passphrase here",
-    })
+    response = client.post(
+        "/admin/users",
+        data={
+            "username": "li.counselor",
+            "name": "李老师",
+            "email": "li@example.edu",
+            "role": "counselor",
+            "faculty": "",
+            "faculties": [str(faculty.id)],
+            "password": "a long enough passphrase here",
+        },
+    )
     assert response.status_code == 302
     user = db.scalar(select(User).where(User.username == "li.counselor"))
     assert user is not None and user.role == "counselor"
@@ -26,9 +36,16 @@ def test_admin_creates_counselor_with_faculties(client: FlaskClient, logged_in, 
 
 def test_short_password_is_refused_with_message(client: FlaskClient, logged_in) -> None:
     logged_in("admin")
-    response = client.post("/admin/users", data={
-        "username": "x", "name": "X", "role": "dean", "faculty": "", "password": "short",
-    })
+    response = client.post(
+        "/admin/users",
+        data={
+            "username": "x",
+            "name": "X",
+            "role": "dean",
+            "faculty": "",
+            "password": "short",
+        },
+    )
     assert response.status_code == 200
     assert b"at least 15 characters" in response.data
 
@@ -50,7 +67,9 @@ def test_assign_faculties(client: FlaskClient, logged_in, make_user, db) -> None
     db.commit()
     counselor = make_user("counselor")
     logged_in("admin")
-    response = client.post(f"/admin/users/{counselor.id}/faculties", data={"faculties": [str(law.id)]})
+    response = client.post(
+        f"/admin/users/{counselor.id}/faculties", data={"faculties": [str(law.id)]}
+    )
     assert response.status_code == 302
     db.expire_all()
     assert [f.code for f in db.get(User, counselor.id).faculties] == ["LAW"]

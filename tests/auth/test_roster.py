@@ -39,7 +39,9 @@ def test_good_file_with_bom_imports(runner: FlaskCliRunner, db, tmp_path: Path) 
     assert person(db, student).name == "张三"
 
 
-def test_bad_rows_are_reported_and_nothing_imported(runner: FlaskCliRunner, db, tmp_path: Path) -> None:
+def test_bad_rows_are_reported_and_nothing_imported(
+    runner: FlaskCliRunner, db, tmp_path: Path
+) -> None:
     text = GOOD + "x,,bad-email,C S,19\n20240001,王五,w@example.edu,CS,2024\n"
     result = runner.invoke(args=["users", "import", str(_write(tmp_path, text))])
     assert result.exit_code != 0
@@ -57,7 +59,9 @@ def test_skip_invalid_imports_the_good_rows(runner: FlaskCliRunner, db, tmp_path
     assert _students(db) == 2
 
 
-def test_reimport_updates_instead_of_duplicating(runner: FlaskCliRunner, db, tmp_path: Path) -> None:
+def test_reimport_updates_instead_of_duplicating(
+    runner: FlaskCliRunner, db, tmp_path: Path
+) -> None:
     runner.invoke(args=["users", "import", str(_write(tmp_path, GOOD))])
     changed = GOOD.replace("张三", "张三丰").replace("CS,2024", "MED,2024")
     result = runner.invoke(args=["users", "import", str(_write(tmp_path, changed))])
