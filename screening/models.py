@@ -3,6 +3,7 @@
 from screening.audit.models import AuditEntry, AuditHead
 from screening.auth.models import Cohort, Faculty, User
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
+from screening.stats.models import ScoreRecord
 
 __all__ = [
     "AuditEntry",
@@ -10,6 +11,7 @@ __all__ = [
     "Cohort",
     "Faculty",
     "KekCheck",
+    "ScoreRecord",
     "ShredRecord",
     "SubjectKey",
     "User",

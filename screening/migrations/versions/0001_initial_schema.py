@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 14:10:54.676841
+Create Date: 2026-11-28 14:12:31.378276
 """
 
 from __future__ import annotations
@@ -73,6 +73,42 @@ def upgrade() -> None:
         sa.Column("retired_at", screening.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("kek_id", name=op.f("pk_kek_checks")),
     )
+    op.create_table(
+        "score_records",
+        sa.Column("key", sa.String(length=32), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("instrument_version", sa.Integer(), nullable=False),
+        sa.Column("subscale", sa.String(length=64), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("cohort_year", sa.Integer(), nullable=False),
+        sa.Column("band", sa.String(length=64), nullable=False),
+        sa.Column("critical", sa.Boolean(), nullable=False),
+        sa.Column("positive", sa.Boolean(), nullable=False),
+        sa.Column("week", sa.String(length=8), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_score_records")),
+    )
+    with op.batch_alter_table("score_records", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_score_records_dashboard",
+            [
+                "campaign_id",
+                "instrument_id",
+                "subscale",
+                "faculty_id",
+                "cohort_year",
+                "band",
+                "critical",
+                "positive",
+            ],
+            unique=False,
+        )
+        batch_op.create_index(
+            "ix_score_records_trend",
+            ["instrument_id", "subscale", "campaign_id", "band"],
+            unique=False,
+        )
+
     op.create_table(
         "shred_ledger",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -186,6 +222,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_shred_ledger_user_id"))
 
     op.drop_table("shred_ledger")
+    with op.batch_alter_table("score_records", schema=None) as batch_op:
+        batch_op.drop_index("ix_score_records_trend")
+        batch_op.drop_index("ix_score_records_dashboard")
+
+    op.drop_table("score_records")
     op.drop_table("kek_checks")
     op.drop_table("faculties")
     op.drop_table("cohorts")
