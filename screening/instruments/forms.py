@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import RadioField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import InputRequired, Length, Optional
 
 from .answers import MAX_TEXT
@@ -32,7 +33,7 @@ def build_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
             continue
         first = instrument.languages[0]
         choices = [
-            (str(o.value), o.label.get(lang) or o.label.get(first, str(o.value)))
+            SelectChoice(str(o.value), o.label.get(lang) or o.label.get(first, str(o.value)))
             for o in option_set.options
         ]
         fields[item.id] = RadioField(label, choices=choices, validators=check)

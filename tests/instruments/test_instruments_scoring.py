@@ -8,14 +8,30 @@ from screening.instruments import AnswerError, Library, score
 
 from .helpers import same, spread
 
-# (instrument, items, top option, low value, band edges [(last score of band, next band)])
+# instrument -> (items, top option value, [(last score of a band, that band, next band)])
 SUM_BANDS = {
-    "phq9": (9, 3, [(4, "minimal", "mild"), (9, "mild", "moderate"), (14, "moderate", "moderately severe"), (19, "moderately severe", "severe")]),
+    "phq9": (
+        9,
+        3,
+        [
+            (4, "minimal", "mild"),
+            (9, "mild", "moderate"),
+            (14, "moderate", "moderately severe"),
+            (19, "moderately severe", "severe"),
+        ],
+    ),
     "gad7": (7, 3, [(4, "minimal", "mild"), (9, "mild", "moderate"), (14, "moderate", "severe")]),
     "phq2": (2, 3, [(2, "negative", "positive")]),
     "gad2": (2, 3, [(2, "negative", "positive")]),
-    "k6": (6, 4, [(4, "no/low distress", "moderate distress"), (12, "moderate distress", "serious psychological distress")]),
-}  # fmt: skip
+    "k6": (
+        6,
+        4,
+        [
+            (4, "no/low distress", "moderate distress"),
+            (12, "moderate distress", "serious psychological distress"),
+        ],
+    ),
+}
 
 
 @pytest.mark.parametrize("inst_id", sorted(SUM_BANDS))
