@@ -51,6 +51,19 @@ def test_create_is_0600_even_with_a_permissive_umask(ring_path: Path) -> None:
     assert _mode(ring_path) == 0o600
 
 
+def test_create_without_hard_links_still_works(
+    ring_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_links(src: object, dst: object) -> None:
+        raise PermissionError("hard links not supported")
+
+    monkeypatch.setattr(os, "link", no_links)
+    KeyRing.create(ring_path)
+    assert _mode(ring_path) == 0o600
+    assert KeyRing.load(ring_path).active_kek_id == "k1"
+    assert [p.name for p in ring_path.parent.iterdir()] == ["keyring.json"]
+
+
 def test_file_format(ring_path: Path) -> None:
     KeyRing.create(ring_path)
     doc = json.loads(ring_path.read_text())
