@@ -79,13 +79,16 @@ class KeyRing:
             )
         target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         ring = cls.generate()
-        tmp = write_private(target, dump(ring._state))
+        data = dump(ring._state)
+        tmp = write_private(target, data)
         try:
             os.link(tmp, target)  # atomic and exclusive: fails if target appeared meanwhile
         except FileExistsError:
             raise KeyRingError(
                 f"A key ring appeared at {target} while creating one; refusing to overwrite it."
             ) from None
+        except OSError:  # file system without hard links: exclusive create, then write
+            write_private(target, data, exclusive_at=True)
         finally:
             tmp.unlink(missing_ok=True)
         sync_dir(target.parent)

@@ -135,20 +135,20 @@ def dump(state: State) -> bytes:
     return (json.dumps(doc, indent=2) + "\n").encode("utf-8")
 
 
-def write_private(path: Path, data: bytes) -> Path:
-    """Write data to a fresh owner-only temporary file beside path and return its name."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+def write_private(path: Path, data: bytes, *, exclusive_at: bool = False) -> Path:
+    """Write data to a new owner-only file (beside path, or at path itself) and return it."""
+    target = path if exclusive_at else path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     try:
-        os.fchmod(fd, 0o600)
-        os.write(fd, data)
-        os.fsync(fd)
+        with os.fdopen(fd, "wb") as handle:
+            os.fchmod(handle.fileno(), 0o600)
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
     except BaseException:
-        os.close(fd)
-        tmp.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
         raise
-    os.close(fd)
-    return tmp
+    return target
 
 
 def sync_dir(directory: Path) -> None:
