@@ -20,7 +20,7 @@ def test_invalid_questionnaire_stops_the_app(instance: Path, tmp_path: Path) -> 
     shutil.copytree(ROOT / "questionnaires" / "phq2", folder / "phq2")
     path = folder / "phq2" / "1.toml"
     path.write_text(path.read_text(encoding="utf-8").replace("[scoring]", "[scorin]"), "utf-8")
-    with pytest.raises(StartupError, match="phq2/1.toml"):
+    with pytest.raises(StartupError, match=r"phq2/1\.toml"):
         create_app(app_config(instance, QUESTIONNAIRES_PATH=str(folder)))
 
 
