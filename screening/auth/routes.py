@@ -50,10 +50,11 @@ def login() -> str | Response:
             s.commit()
             flash(_("Unknown user or wrong password."), "error")
             return render_template("auth/login.html", form=form), 401
-        session.clear()  # a fresh session at log-in: nothing carried over from before
+        chosen = session.get("lang")
+        session.clear()  # a fresh session at log-in: nothing carried over but the language
         login_user(user)
-        if user.locale:
-            session["lang"] = user.locale
+        if user.locale or chosen:
+            session["lang"] = user.locale or chosen
         audit(s, actor_id=user.id, action="login", target_type="user", target_id=str(user.id))
         s.commit()
         return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
