@@ -47,8 +47,12 @@ def _data(app: Flask) -> None:
     from screening import db, startup
 
     db.init_app(app)
-    startup.load_keys(app)
-    startup.load_questionnaires(app)
+    try:
+        startup.load_keys(app)
+        startup.load_questionnaires(app)
+    except startup.StartupError:
+        app.extensions["engine"].dispose()  # close pooled connections before giving up
+        raise
 
 
 def _security(app: Flask) -> None:
