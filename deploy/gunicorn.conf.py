@@ -21,3 +21,19 @@ max_requests_jitter = 500
 accesslog = "-"
 errorlog = "-"
 forwarded_allow_ips = os.environ.get("SCREENING_FORWARDED_ALLOW_IPS", "127.0.0.1")
+
+
+def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+    """Keep argon2's large buffers out of glibc's heap so a worker's memory stays bounded.
+
+    glibc raises its mmap threshold after the first large free, after which every password
+    hash (19 MiB) is carved from a per-thread arena and kept there: 8 threads x 19 MiB of
+    retained memory. A fixed threshold makes large buffers mmap'ed and returned on free.
+    """
+    import ctypes
+    import ctypes.util
+
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        m_mmap_threshold = -3
+        ctypes.CDLL(libc_name).mallopt(m_mmap_threshold, 128 * 1024)

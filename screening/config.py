@@ -48,6 +48,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PASSWORD_HASH_TIME_COST": 2,
         "PASSWORD_HASH_MEMORY_KIB": 19456,
         "PASSWORD_HASH_PARALLELISM": 1,
+        # Concurrent hashes per process: bounds memory (19 MiB each) and leaves cores for pages.
+        "PASSWORD_HASH_SLOTS": 1,
     }
 
 

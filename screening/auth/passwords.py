@@ -1,38 +1,55 @@
-"""Password hashing with argon2id; parameters come from configuration and are measured in bench/."""
+"""Password hashing with argon2id, bounded so that log-in bursts cannot starve other requests.
+
+argon2id is memory-hard: each hash holds its memory cost (19 MiB at OWASP's minimum) and a
+core for its duration. A per-process semaphore lets only a few hashes run at once, so a class
+logging in together queues for the hasher while pages keep loading, and a worker's memory
+stays bounded. Parameters come from configuration; bench/ measures their cost.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import threading
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
 
 
-def make_hasher(time_cost: int, memory_kib: int, parallelism: int) -> PasswordHasher:
-    """Return an argon2id hasher; OWASP's minimum is m=19 MiB, t=2, p=1."""
-    return PasswordHasher(
-        time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
-    )
+class Hasher:
+    """argon2id hashing and verification with at most `slots` hashes running at once."""
 
+    def __init__(self, time_cost: int, memory_kib: int, parallelism: int, slots: int = 1) -> None:
+        self.argon2 = PasswordHasher(
+            time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
+        )
+        self._slots = threading.BoundedSemaphore(max(1, slots))
+        self._dummy: str | None = None
 
-def verify(hasher: PasswordHasher, stored: str | None, password: str) -> bool:
-    """True when the password matches; a missing hash is still checked against a dummy in time."""
-    if stored is None:
-        with contextlib.suppress(VerificationError):
-            hasher.verify(_dummy(hasher), password + "x")
-        return False
-    try:
-        return hasher.verify(stored, password)
-    except (VerificationError, InvalidHashError):
-        return False
+    def hash(self, password: str) -> str:
+        """Hash a new password."""
+        with self._slots:
+            return self.argon2.hash(password)
 
+    def check_needs_rehash(self, stored: str) -> bool:
+        """True when a stored hash uses older parameters than the configured ones."""
+        return self.argon2.check_needs_rehash(stored)
 
-_DUMMIES: dict[tuple[int, int, int], str] = {}
+    def verify(self, stored: str | None, password: str) -> bool:
+        """True when the password matches; an unknown user costs the same time as a known one."""
+        if stored is None:
+            with contextlib.suppress(VerificationError):
+                self._verify(self._dummy_hash(), password + "x")
+            return False
+        try:
+            return self._verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False
 
+    def _verify(self, stored: str, password: str) -> bool:
+        with self._slots:
+            return self.argon2.verify(stored, password)
 
-def _dummy(hasher: PasswordHasher) -> str:
-    """A hash to verify against for unknown users, so timing does not reveal who exists."""
-    key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism)
-    if key not in _DUMMIES:
-        _DUMMIES[key] = hasher.hash("unknown-user-dummy-password")
-    return _DUMMIES[key]
+    def _dummy_hash(self) -> str:
+        if self._dummy is None:
+            self._dummy = self.hash("unknown-user-dummy-password")
+        return self._dummy

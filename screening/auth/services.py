@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from argon2 import PasswordHasher
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening.auth.models import Cohort, Faculty, Role, User
-from screening.auth.passwords import make_hasher, verify
+from screening.auth.passwords import Hasher
 from screening.db import utcnow
 from screening.keys.services import vault_of
 
@@ -29,14 +28,15 @@ class Person:
     student_number: str | None
 
 
-def hasher(session: Session) -> PasswordHasher:
+def hasher(session: Session) -> Hasher:
     """Return the app's argon2id hasher (built once from configuration)."""
     app = session.info["app"]
     if "hasher" not in app.extensions:
-        app.extensions["hasher"] = make_hasher(
+        app.extensions["hasher"] = Hasher(
             app.config["PASSWORD_HASH_TIME_COST"],
             app.config["PASSWORD_HASH_MEMORY_KIB"],
             app.config["PASSWORD_HASH_PARALLELISM"],
+            app.config["PASSWORD_HASH_SLOTS"],
         )
     return app.extensions["hasher"]  # type: ignore[no-any-return]
 
@@ -68,7 +68,7 @@ def find_student(session: Session, student_number: str) -> User | None:
 def authenticate(session: Session, login: str, password: str) -> User | None:
     """Return the active user with these credentials, or None (one answer for every failure)."""
     user = find_by_login(session, login)
-    ok = verify(hasher(session), user.password_hash if user else None, password)
+    ok = hasher(session).verify(user.password_hash if user else None, password)
     if not ok or user is None or not user.active:
         return None
     if hasher(session).check_needs_rehash(user.password_hash or ""):

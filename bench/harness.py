@@ -1,0 +1,171 @@
+"""Setting up a benchmark instance and serving it with gunicorn on 127.0.0.1."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "postgresql://postgres@127.0.0.1:5432"
+
+
+@dataclass
+class Instance:
+    """A prepared instance folder and the environment that selects it."""
+
+    folder: Path
+    env: dict[str, str]
+    kind: str
+
+
+def _psql(sql: str) -> None:
+    subprocess.run(
+        ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc", sql], check=True, capture_output=True
+    )
+
+
+@contextmanager
+def instance(kind: str) -> Iterator[Instance]:
+    """A fresh instance (secret, key ring, schema) on SQLite or a new PostgreSQL database."""
+    with tempfile.TemporaryDirectory(prefix="screening-bench-") as tmp:
+        folder = Path(tmp) / "instance"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("SCREENING_")}
+        env.update(
+            {
+                "SCREENING_INSTANCE_PATH": str(folder),
+                "SCREENING_ENVIRONMENT": "production",
+                "PYTHONPATH": str(ROOT),
+            }
+        )
+        database = f"screening_bench_{os.getpid()}"
+        if kind == "postgresql":
+            _psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+            _psql(f"CREATE DATABASE {database}")
+            env["SCREENING_DATABASE_URL"] = f"{PG}/{database}"
+        try:
+            flask(env, "init")
+            yield Instance(folder, env, kind)
+        finally:
+            if kind == "postgresql":
+                _psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def flask(env: dict[str, str], *args: str, stdin: str = "") -> str:
+    """Run a flask command of the app; raise with its output when it fails."""
+    result = subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
+
+
+def python(env: dict[str, str], code: str) -> str:
+    """Run a Python snippet in the app's environment; return its standard output."""
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise RuntimeError(result.stderr)
+    return result.stdout
+
+
+def free_port() -> int:
+    """An unused TCP port on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Server:
+    """A running gunicorn master."""
+
+    process: subprocess.Popen[bytes]
+    port: int
+    ready_seconds: float
+
+    def worker_pids(self) -> list[int]:
+        """The master's worker processes."""
+        out = subprocess.run(
+            ["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True, check=False
+        ).stdout
+        return [int(p) for p in out.split()]
+
+    def peak_rss_mb(self) -> list[float]:
+        """Peak resident memory (VmHWM) of each worker, in MB."""
+        peaks = []
+        for pid in self.worker_pids():
+            try:
+                status = Path(f"/proc/{pid}/status").read_text()
+            except FileNotFoundError:
+                continue
+            for line in status.splitlines():
+                if line.startswith("VmHWM:"):
+                    peaks.append(int(line.split()[1]) / 1024)
+        return peaks
+
+
+@contextmanager
+def gunicorn(
+    env: dict[str, str], app: str = "wsgi:app", workers: int = 2, threads: int = 8
+) -> Iterator[Server]:
+    """Serve an app under gunicorn with the deployment's configuration; wait until it answers."""
+    port = free_port()
+    run_env = dict(
+        env,
+        SCREENING_BIND=f"127.0.0.1:{port}",
+        SCREENING_WORKERS=str(workers),
+        SCREENING_THREADS=str(threads),
+    )
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--config",
+            str(ROOT / "deploy/gunicorn.conf.py"),
+            "--access-logfile",
+            "/dev/null",
+            app,
+        ],
+        cwd=ROOT,
+        env=run_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:  # noqa: S310
+                    if r.status == 200:
+                        break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    err = process.stderr.read().decode() if process.stderr else ""
+                    raise RuntimeError(f"gunicorn did not start:\n{err[-3000:]}") from None
+                time.sleep(0.05)
+        yield Server(process, port, time.perf_counter() - start)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()

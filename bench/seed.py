@@ -1,0 +1,40 @@
+"""Seed a benchmark instance: students sharing one password hash (verification is what log-in costs)."""
+
+from __future__ import annotations
+
+import sys
+
+from screening import create_app
+from screening import db as dbmod
+from screening.auth.models import Role
+from screening.auth.services import create_user, get_or_create_cohort, get_or_create_faculty, hasher
+
+PASSWORD = "bench-student-password"  # noqa: S105 - a throwaway benchmark instance
+
+
+def main(students: int) -> None:
+    """Create the students in batches of 500."""
+    app = create_app()
+    with app.app_context():
+        s = dbmod.session()
+        faculties = [get_or_create_faculty(s, f"F{i}") for i in range(4)]
+        cohort = get_or_create_cohort(s, 2025)
+        shared = hasher(s).hash(PASSWORD)
+        for n in range(students):
+            create_user(
+                s,
+                role=Role.STUDENT,
+                student_number=f"B{n:07d}",
+                name=f"Bench {n}",
+                email=f"b{n}@bench.example",
+                faculty=faculties[n % 4],
+                cohort=cohort,
+                password_hash=shared,
+            )
+            if n % 500 == 499:
+                s.commit()
+        s.commit()
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]))
