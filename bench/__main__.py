@@ -116,9 +116,7 @@ def main() -> None:
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(rows, indent=2))
     print(table(rows))
-    print(
-        f"\nfigures written to {out.relative_to(Path.cwd()) if out.is_relative_to(Path.cwd()) else out}"
-    )
+    print(f"\nfigures written to {out}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,4 @@
-"""Seed a benchmark instance: students sharing one password hash (verification is what log-in costs)."""
+"""Seed a benchmark instance: students sharing one password hash (log-in cost is verification)."""
 
 from __future__ import annotations
 

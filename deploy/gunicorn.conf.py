@@ -23,7 +23,7 @@ errorlog = "-"
 forwarded_allow_ips = os.environ.get("SCREENING_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 
-def post_fork(server, worker):  # noqa: ANN001, ARG001 - gunicorn's hook signature
+def post_fork(server, worker):
     """Keep argon2's large buffers out of glibc's heap so a worker's memory stays bounded.
 
     glibc raises its mmap threshold after the first large free, after which every password
