@@ -48,8 +48,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PASSWORD_HASH_TIME_COST": 2,
         "PASSWORD_HASH_MEMORY_KIB": 19456,
         "PASSWORD_HASH_PARALLELISM": 1,
-        # Concurrent hashes per process: bounds memory (19 MiB each) and leaves cores for pages.
-        "PASSWORD_HASH_SLOTS": 1,
+        # Concurrent password hashes per host: bounds memory (19 MiB each) and leaves a core
+        # free for every other request while a class logs in at once.
+        "PASSWORD_HASH_SLOTS": max(1, (os.cpu_count() or 2) - 1),
     }
 
 

@@ -9,7 +9,7 @@ stays bounded. Parameters come from configuration; bench/ measures their cost.
 from __future__ import annotations
 
 import contextlib
-import threading
+import multiprocessing
 
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -22,7 +22,9 @@ class Hasher:
         self.argon2 = PasswordHasher(
             time_cost=time_cost, memory_cost=memory_kib, parallelism=parallelism, type=Type.ID
         )
-        self._slots = threading.BoundedSemaphore(max(1, slots))
+        # A process-shared semaphore: built before gunicorn forks (preload_app), it bounds
+        # hashing across all workers of the host, leaving a core free for everything else.
+        self._slots = multiprocessing.BoundedSemaphore(max(1, slots))
         self._dummy: str | None = None
 
     def hash(self, password: str) -> str:

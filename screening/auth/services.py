@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,15 +32,17 @@ class Person:
 
 def hasher(session: Session) -> Hasher:
     """Return the app's argon2id hasher (built once from configuration)."""
-    app = session.info["app"]
-    if "hasher" not in app.extensions:
-        app.extensions["hasher"] = Hasher(
-            app.config["PASSWORD_HASH_TIME_COST"],
-            app.config["PASSWORD_HASH_MEMORY_KIB"],
-            app.config["PASSWORD_HASH_PARALLELISM"],
-            app.config["PASSWORD_HASH_SLOTS"],
-        )
-    return app.extensions["hasher"]  # type: ignore[no-any-return]
+    return session.info["app"].extensions["hasher"]  # type: ignore[no-any-return]
+
+
+def make_app_hasher(config: Mapping[str, Any]) -> Hasher:
+    """Build the hasher at start-up, before any fork, so its slots are shared by all workers."""
+    return Hasher(
+        config["PASSWORD_HASH_TIME_COST"],
+        config["PASSWORD_HASH_MEMORY_KIB"],
+        config["PASSWORD_HASH_PARALLELISM"],
+        config["PASSWORD_HASH_SLOTS"],
+    )
 
 
 def check_password_policy(password: str) -> None:

@@ -31,4 +31,7 @@ def load_user(user_id: str) -> User | None:
 
 def init_app(app: Flask) -> None:
     """Attach Flask-Login to the app."""
+    from screening.auth.services import make_app_hasher
+
     login_manager.init_app(app)
+    app.extensions["hasher"] = make_app_hasher(app.config)
