@@ -8,7 +8,6 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from screening import setup
 from screening.cli.common import ready
 
 
@@ -16,6 +15,8 @@ from screening.cli.common import ready
 @with_appcontext
 def init_command() -> None:
     """Create the instance folder, secret key, key ring and schema; safe to run again."""
+    from screening import setup  # Alembic loads only for this command, not at every start
+
     try:
         for line in setup.initialise(
             current_app._get_current_object(), Path(current_app.instance_path)

@@ -16,13 +16,14 @@ def points(option_set: OptionSet, item: Item, value: Value) -> Fraction:
     return number
 
 
-def _item_points(instrument: Instrument, item_id: str) -> set[Fraction]:
-    """Every point value one item can earn."""
+def _item_points(instrument: Instrument, item_id: str) -> set[Fraction | int]:
+    """Every point value one item can earn (plain ints where whole: the sets grow large)."""
     item = instrument.item(item_id)
     option_set = instrument.options_for(item)
     if option_set is None:
         return set()
-    return {points(option_set, item, v) for v in option_set.numeric_values}
+    values = {points(option_set, item, v) for v in option_set.numeric_values}
+    return {int(p) if p.denominator == 1 else p for p in values}
 
 
 def target_items(instrument: Instrument, target: str) -> tuple[str, ...]:
@@ -51,20 +52,22 @@ def achievable(instrument: Instrument, target: str = "total") -> set[Fraction]:
     ids = target_items(instrument, target)
     multiplier = Fraction(scoring.multiplier)
     if scoring.method == "sum":
-        sums = {Fraction(0)}
+        sums: set[Fraction | int] = {0}
         for item_id in ids:
-            sums = {s + p for s in sums for p in _item_points(instrument, item_id)}
-        return {s * multiplier for s in sums}
+            earned = _item_points(instrument, item_id)
+            sums = {s + p for s in sums for p in earned}
+        return {Fraction(s) * multiplier for s in sums}
     if scoring.method == "mean":
-        states = {(0, Fraction(0))}
+        states: set[tuple[int, Fraction | int]] = {(0, 0)}
         for item_id in ids:
             item = instrument.item(item_id)
-            new = {(n + 1, s + p) for n, s in states for p in _item_points(instrument, item_id)}
+            earned = _item_points(instrument, item_id)
+            new = {(n + 1, s + p) for n, s in states for p in earned}
             if not item.required or item.condition is not None:
                 new |= states
             states = new
         floor = max(min_answered(instrument, target) or len(ids), 1)
-        return {s / n * multiplier for n, s in states if n >= floor}
+        return {Fraction(s, n) * multiplier for n, s in states if n >= floor}
     return set()
 
 
