@@ -8,7 +8,7 @@ from decimal import Decimal
 
 import pytest
 
-from screening.stats.csvexport import escape_cell, to_csv
+from screening.csvexport import escape_cell, to_csv
 
 
 @pytest.mark.parametrize("prefix", ["=", "+", "-", "@", "\t", "\r"])

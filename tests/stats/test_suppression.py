@@ -7,8 +7,8 @@ import io
 
 import pytest
 
+from screening.csvexport import to_csv
 from screening.stats.charts import chart_data
-from screening.stats.csvexport import to_csv
 from screening.stats.suppression import (
     CountSeries,
     CountTable,

@@ -1,0 +1,86 @@
+"""The import rules of the architecture, checked by walking every module's imports."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "screening"
+
+
+def _imports(path: Path) -> list[tuple[str, list[str]]]:
+    """(module, imported names) for every import statement of a file."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found += [(alias.name, []) for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.append((node.module, [alias.name for alias in node.names]))
+    return found
+
+
+def _modules(folder: str = "") -> list[Path]:
+    return sorted((PACKAGE / folder).rglob("*.py"))
+
+
+def _rel(path: Path) -> str:
+    return str(path.relative_to(PACKAGE.parent))
+
+
+def test_only_the_crypto_package_imports_cryptography() -> None:
+    offenders = [
+        _rel(p)
+        for p in _modules()
+        if "crypto" not in p.relative_to(PACKAGE).parts[:1]
+        and any(m.split(".")[0] == "cryptography" for m, _ in _imports(p))
+    ]
+    assert not offenders
+
+
+def test_pure_domain_modules_do_not_import_flask() -> None:
+    pure = [p for p in _modules("instruments") if p.name != "forms.py"]
+    pure += _modules("crypto")
+    pure += [PACKAGE / "audit" / "chain.py"]
+    pure += [PACKAGE / "stats" / n for n in ("suppression.py", "charts.py")]
+    pure += [PACKAGE / "csvexport.py"]
+    pure += [p for p in (PACKAGE / "cases").glob("routing.py")]
+    offenders = [
+        _rel(p)
+        for p in pure
+        if any(
+            m.split(".")[0] in {"flask", "flask_wtf", "flask_login", "wtforms"}
+            for m, _ in _imports(p)
+        )
+    ]
+    assert not offenders
+
+
+def test_services_never_touch_the_request() -> None:
+    forbidden = {"request", "g", "session", "render_template", "flash", "redirect"}
+    offenders = []
+    for path in PACKAGE.rglob("services.py"):
+        for module, names in _imports(path):
+            if module == "flask" and forbidden & set(names):
+                offenders.append(
+                    f"{_rel(path)} imports {sorted(forbidden & set(names))} from flask"
+                )
+    assert not offenders
+
+
+def test_feature_dependency_direction() -> None:
+    rules = {
+        "cases": {"stats", "responses", "admin"},
+        "stats": {"cases", "responses", "admin"},
+        "campaigns": {"responses", "cases", "admin"},
+        "crypto": {"auth", "cases", "stats", "responses", "campaigns", "admin"},
+        "instruments": {"auth", "cases", "stats", "responses", "campaigns", "admin"},
+        "audit": {"cases", "stats", "responses", "campaigns", "admin"},
+    }
+    offenders = []
+    for feature, banned in rules.items():
+        for path in _modules(feature):
+            for module, _ in _imports(path):
+                parts = module.split(".")
+                if parts[0] == "screening" and len(parts) > 1 and parts[1] in banned:
+                    offenders.append(f"{_rel(path)} imports {module}")
+    assert not offenders
