@@ -71,11 +71,15 @@ def _features(app: Flask) -> None:
     from screening import main, templating
     from screening.admin.routes import bp as admin_bp
     from screening.auth.routes import bp as auth_bp
+    from screening.campaigns.routes import bp as campaigns_bp
+    from screening.responses.routes import bp as responses_bp
 
     templating.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(responses_bp)
 
 
 def _commands(app: Flask) -> None:

@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import random
+from datetime import timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from screening import db
 from screening.audit.services import append as audit
 from screening.auth.models import Role, User
 from screening.auth.services import create_user, get_or_create_cohort, get_or_create_faculty, hasher
+from screening.campaigns.models import Assignment
+from screening.db import utcnow
 
 FACULTIES = [
     ("CS", "School of Computer Science", "计算机学院"),
@@ -90,6 +95,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
             password_hash=staff_hash,
         )
         user.is_advisor = username == "advisor"
+    _screening(s, rng, faculties, cohorts)
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
     s.commit()
     current_app.logger.info("demo loaded: %d students", students)
@@ -101,3 +107,71 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
         ("dean", "dean.cs", STAFF_PASSWORD),
         ("admin", "admin", STAFF_PASSWORD),
     ]
+
+
+def _answers(rng: random.Random, instrument_id: str, weight: float) -> dict[str, int]:
+    """Plausible answers: most students well, some struggling, a few in crisis."""
+    counts = {"phq9": 9, "gad7": 7}
+    if instrument_id == "asq":
+        yes = rng.random() < weight * 0.15
+        return {"q1": int(yes), "q2": int(yes and rng.random() < 0.5), "q3": 0, "q4": 0}
+    answers = {
+        f"q{i}": min(3, int(rng.random() * 4 * weight)) for i in range(1, counts[instrument_id] + 1)
+    }
+    if instrument_id == "phq9":
+        answers["q9"] = 1 if rng.random() < weight * 0.08 else 0
+        if any(v > 0 for v in answers.values()):
+            answers["q10"] = min(3, int(rng.random() * 3 * weight))
+    return answers
+
+
+def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: list[Any]) -> None:
+    """An open campaign for everyone, answered by about 60% of the students (not the first)."""
+    from screening.campaigns.services import create_campaign
+    from screening.responses import services as flow
+
+    app = s.info["app"]
+    library = app.extensions["library"]
+    now = utcnow()
+    campaign = create_campaign(
+        s,
+        library,
+        name="2026 秋季心理健康筛查 · Autumn 2026 wellbeing screening",
+        instruments=["phq9", "gad7", "asq"],
+        steps={},
+        faculties=faculties,
+        cohorts=cohorts,
+        opens_at=now - timedelta(days=5),
+        closes_at=now + timedelta(days=25),
+        show_results=True,
+        consent_version="v1",
+        reminder_days="3,7",
+        created_by=None,
+    )
+    assignments = list(
+        s.scalars(
+            select(Assignment)
+            .where(Assignment.campaign_id == campaign.id)
+            .order_by(Assignment.student_id)
+        )
+    )
+    hooks = tuple(app.extensions.get("submit_hooks", ()))
+    for assignment in assignments[1:]:
+        if rng.random() > 0.6:
+            continue
+        student = s.get(User, assignment.student_id)
+        flow.decide_consent(s, assignment, True)
+        weight = rng.random() ** 2 * 1.6  # skewed: most answers low
+        for step in campaign.instruments:
+            instrument = library.get(step.instrument_id, step.version)
+            flow.submit(
+                s,
+                student=student,
+                assignment=assignment,
+                instrument=instrument,
+                answers=_answers(rng, step.instrument_id, weight),
+                token=f"demo-{assignment.id}-{step.instrument_id}",
+                lang="zh-Hans",
+                now=now - timedelta(days=rng.randrange(0, 5)),
+                hooks=hooks,
+            )

@@ -17,6 +17,8 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("main.home", _l("Home"), frozenset({"student", "counselor", "supervisor", "dean", "admin"})),
     ("admin.users", _l("Users"), frozenset({"admin"})),
     ("admin.faculties", _l("Faculties"), frozenset({"admin"})),
+    ("responses.index", _l("My screenings"), frozenset({"student"})),
+    ("campaigns.index", _l("Campaigns"), frozenset({"admin"})),
 ]
 
 
@@ -39,8 +41,19 @@ def register_nav(endpoint: str, label: Any, roles: set[str] | frozenset[str]) ->
     NAV.append((endpoint, label, frozenset(roles)))
 
 
+def lang_of(instrument: Any) -> str:
+    """The language an instrument's texts are shown in for this user."""
+    from screening.instruments.forms import form_item_lang
+
+    return form_item_lang(instrument, "zh-Hans" if str(get_locale()).startswith("zh") else "en")
+
+
 def init_app(app: Flask) -> None:
     """Inject navigation and language helpers into every template."""
+    from flask_babel import format_datetime
+
+    app.jinja_env.filters["localdate"] = lambda value: format_datetime(value, "medium")
+    app.jinja_env.globals["lang_of"] = lang_of
 
     @app.context_processor
     def inject() -> dict[str, Any]:

@@ -30,7 +30,12 @@ def test_every_message_in_the_code_is_translated() -> None:
     ):
         msgid = message if isinstance(message, str) else message[0]
         entry = catalog.get(msgid)
-        if entry is None or not entry.string or "fuzzy" in entry.flags:
+        strings = (
+            entry.string
+            if entry is not None and isinstance(entry.string, tuple)
+            else ((entry.string,) if entry is not None else ("",))
+        )
+        if entry is None or not all(strings) or "fuzzy" in entry.flags:
             missing.add(msgid)
     assert not missing, "untranslated (run `make translations`, then translate): " + repr(
         sorted(missing)

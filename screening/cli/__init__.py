@@ -7,10 +7,11 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every command group to the app's CLI."""
-    from screening.cli import backup, core, questionnaires, users
+    from screening.cli import backup, campaigns, core, questionnaires, users
 
     app.cli.add_command(core.init_command)
     app.cli.add_command(core.demo_command)
     app.cli.add_command(users.users_group)
     app.cli.add_command(questionnaires.questionnaires_group)
     app.cli.add_command(backup.backup_group)
+    app.cli.add_command(campaigns.campaigns_group)

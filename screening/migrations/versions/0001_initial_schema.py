@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 14:12:31.378276
+Create Date: 2026-11-28 14:53:05.411608
 """
 
 from __future__ import annotations
@@ -55,6 +55,15 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cohorts")),
         sa.UniqueConstraint("year", name=op.f("uq_cohorts_year")),
+    )
+    op.create_table(
+        "crisis_resources",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("label_zh", sa.String(length=200), nullable=False),
+        sa.Column("label_en", sa.String(length=200), nullable=False),
+        sa.Column("number", sa.String(length=64), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_crisis_resources")),
     )
     op.create_table(
         "faculties",
@@ -166,6 +175,23 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_users_role"), ["role"], unique=False)
 
     op.create_table(
+        "campaigns",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=200), nullable=False),
+        sa.Column("opens_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("closes_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("show_results", sa.Boolean(), nullable=False),
+        sa.Column("consent_version", sa.String(length=32), nullable=False),
+        sa.Column("reminder_days", sa.String(length=64), nullable=False),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.CheckConstraint("closes_at > opens_at", name=op.f("ck_campaigns_window_not_empty")),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_campaigns_created_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+    )
+    op.create_table(
         "counselor_faculties",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("faculty_id", sa.Integer(), nullable=False),
@@ -182,6 +208,17 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("user_id", "faculty_id", name=op.f("pk_counselor_faculties")),
+    )
+    op.create_table(
+        "instrument_enablements",
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("enabled_by", sa.Integer(), nullable=False),
+        sa.Column("enabled_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("licence_text", sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["enabled_by"], ["users.id"], name=op.f("fk_instrument_enablements_enabled_by_users")
+        ),
+        sa.PrimaryKeyConstraint("instrument_id", name=op.f("pk_instrument_enablements")),
     )
     op.create_table(
         "subject_keys",
@@ -201,16 +238,196 @@ def upgrade() -> None:
     with op.batch_alter_table("subject_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_subject_keys_kek_id"), ["kek_id"], unique=False)
 
+    op.create_table(
+        "assignments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("completed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("reminders_sent", sa.String(length=64), nullable=False),
+        sa.CheckConstraint(
+            "status IN ('pending','started','completed','declined')",
+            name=op.f("ck_assignments_status_known"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_assignments_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["users.id"],
+            name=op.f("fk_assignments_student_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_assignments")),
+        sa.UniqueConstraint(
+            "campaign_id", "student_id", name=op.f("uq_assignments_campaign_id_student_id")
+        ),
+    )
+    with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_assignments_student_id"), ["student_id"], unique=False)
+
+    op.create_table(
+        "campaign_cohorts",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("cohort_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_cohorts_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["cohort_id"],
+            ["cohorts.id"],
+            name=op.f("fk_campaign_cohorts_cohort_id_cohorts"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "cohort_id", name=op.f("pk_campaign_cohorts")),
+    )
+    op.create_table(
+        "campaign_faculties",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_faculties_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["faculty_id"],
+            ["faculties.id"],
+            name=op.f("fk_campaign_faculties_faculty_id_faculties"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("campaign_id", "faculty_id", name=op.f("pk_campaign_faculties")),
+    )
+    op.create_table(
+        "campaign_instruments",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("when_positive_of", sa.String(length=64), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["campaign_id"],
+            ["campaigns.id"],
+            name=op.f("fk_campaign_instruments_campaign_id_campaigns"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_campaign_instruments")),
+        sa.UniqueConstraint(
+            "campaign_id",
+            "instrument_id",
+            name=op.f("uq_campaign_instruments_campaign_id_instrument_id"),
+        ),
+    )
+    op.create_table(
+        "consents",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("version", sa.String(length=32), nullable=False),
+        sa.Column("agreed", sa.Boolean(), nullable=False),
+        sa.Column("decided_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["assignments.id"],
+            name=op.f("fk_consents_assignment_id_assignments"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
+        sa.UniqueConstraint("assignment_id", name=op.f("uq_consents_assignment_id")),
+    )
+    op.create_table(
+        "drafts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("answers_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("updated_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["assignments.id"],
+            name=op.f("fk_drafts_assignment_id_assignments"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_drafts")),
+        sa.UniqueConstraint(
+            "assignment_id", "instrument_id", name=op.f("uq_drafts_assignment_id_instrument_id")
+        ),
+    )
+    op.create_table(
+        "submissions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("instrument_version", sa.Integer(), nullable=False),
+        sa.Column("definition_digest", sa.String(length=64), nullable=False),
+        sa.Column("token", sa.String(length=64), nullable=False),
+        sa.Column("consent_version", sa.String(length=32), nullable=False),
+        sa.Column("lang", sa.String(length=16), nullable=False),
+        sa.Column("answers_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("score_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("submitted_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["assignments.id"],
+            name=op.f("fk_submissions_assignment_id_assignments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["users.id"],
+            name=op.f("fk_submissions_student_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_submissions")),
+        sa.UniqueConstraint(
+            "assignment_id",
+            "instrument_id",
+            name=op.f("uq_submissions_assignment_id_instrument_id"),
+        ),
+        sa.UniqueConstraint("token", name=op.f("uq_submissions_token")),
+    )
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_submissions_assignment_id"), ["assignment_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_submissions_student_id"), ["student_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("submissions", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_submissions_student_id"))
+        batch_op.drop_index(batch_op.f("ix_submissions_assignment_id"))
+
+    op.drop_table("submissions")
+    op.drop_table("drafts")
+    op.drop_table("consents")
+    op.drop_table("campaign_instruments")
+    op.drop_table("campaign_faculties")
+    op.drop_table("campaign_cohorts")
+    with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignments_student_id"))
+
+    op.drop_table("assignments")
     with op.batch_alter_table("subject_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
 
     op.drop_table("subject_keys")
+    op.drop_table("instrument_enablements")
     op.drop_table("counselor_faculties")
+    op.drop_table("campaigns")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_role"))
         batch_op.drop_index(batch_op.f("ix_users_faculty_id"))
@@ -229,6 +446,7 @@ def downgrade() -> None:
     op.drop_table("score_records")
     op.drop_table("kek_checks")
     op.drop_table("faculties")
+    op.drop_table("crisis_resources")
     op.drop_table("cohorts")
     op.drop_table("audit_heads")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:

@@ -1,0 +1,52 @@
+"""Admin forms: a new campaign, an instrument's enablement, the crisis lines."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+
+class CampaignForm(FlaskForm):
+    """Everything a campaign needs; instruments in order as ids separated by commas."""
+
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    instruments = StringField(
+        _l("Instruments, in order"), validators=[DataRequired(), Length(max=400)]
+    )
+    steps = StringField(
+        _l("Stepped screening (optional)"), validators=[Optional(), Length(max=400)]
+    )
+    faculties = SelectMultipleField(_l("Faculties"), validators=[DataRequired()])
+    cohorts = SelectMultipleField(_l("Cohorts (entry years)"), validators=[DataRequired()])
+    opens_at = DateTimeLocalField(_l("Opens (Beijing time)"), validators=[InputRequired()])
+    closes_at = DateTimeLocalField(_l("Closes (Beijing time)"), validators=[InputRequired()])
+    show_results = BooleanField(_l("Students see their own result"))
+    consent_version = StringField(
+        _l("Consent notice version"), default="v1", validators=[DataRequired(), Length(max=32)]
+    )
+    reminder_days = StringField(
+        _l("Reminder days after opening (e.g. 3,7)"), validators=[Optional(), Length(max=64)]
+    )
+
+
+class EnableForm(FlaskForm):
+    """Acknowledge an instrument's licence to enable it."""
+
+    acknowledge = BooleanField(
+        _l("I have read the licence and the university may use this instrument"),
+        validators=[DataRequired()],
+    )
+
+
+class ResourcesForm(FlaskForm):
+    """The crisis lines, one per line: Chinese label | English label | number."""
+
+    lines = TextAreaField(_l("Crisis lines"), validators=[DataRequired(), Length(max=4000)])

@@ -1,0 +1,265 @@
+"""Creating campaigns, enabling instruments, assigning students, participation counts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from screening.auth.models import Cohort, Faculty, Role, User
+from screening.campaigns.models import (
+    Assignment,
+    Campaign,
+    CampaignInstrument,
+    CrisisResource,
+    InstrumentEnablement,
+    campaign_cohorts,
+    campaign_faculties,
+)
+from screening.instruments import Instrument, Library
+
+#: Shown when an admin has not edited the list (China's national lines).
+DEFAULT_CRISIS_RESOURCES = [
+    ("全国统一心理援助热线", "National psychological assistance line", "12356"),
+    ("24小时心理危机干预热线", "24-hour psychological crisis line", "400-161-9995"),
+    ("报警", "Police", "110"),
+    ("急救", "Ambulance", "120"),
+    ("学校心理咨询中心", "University counselling centre", "010-0000-0000"),
+]
+
+
+class CampaignError(ValueError):
+    """A campaign could not be created as asked; the message says why."""
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A crisis line as shown to a student."""
+
+    label_zh: str
+    label_en: str
+    number: str
+
+    def label(self, locale: str) -> str:
+        """The label in the user's language."""
+        return self.label_zh if locale.startswith("zh") else self.label_en
+
+
+def enabled_instrument_ids(session: Session, library: Library) -> set[str]:
+    """Instruments usable in campaigns: enabled by default, or enabled by an admin."""
+    enabled = {i.id for i in library.latest() if i.enabled_by_default}
+    return enabled | set(session.scalars(select(InstrumentEnablement.instrument_id)))
+
+
+def enable_instrument(session: Session, library: Library, instrument_id: str, admin: User) -> None:
+    """Record an admin's acknowledgement of the licence, enabling the instrument."""
+    instrument = library.get(instrument_id)
+    if session.get(InstrumentEnablement, instrument_id) is None:
+        session.add(
+            InstrumentEnablement(
+                instrument_id=instrument_id,
+                enabled_by=admin.id,
+                licence_text=instrument.licence.text,
+            )
+        )
+        session.flush()
+
+
+def has_critical_rules(instrument: Instrument) -> bool:
+    """True when an instrument can flag a crisis (PHQ-9 item 9, ASQ, UPI item 25)."""
+    return any(rule.critical for rule in instrument.rules)
+
+
+def check_plan(
+    library: Library, enabled: set[str], instruments: Sequence[str], steps: dict[str, str]
+) -> list[Instrument]:
+    """Check the instruments and stepping; refuse a plan that could skip a suicide screen."""
+    if not instruments:
+        raise CampaignError("Choose at least one instrument.")
+    if len(set(instruments)) != len(instruments):
+        raise CampaignError("An instrument appears twice.")
+    chosen = []
+    for instrument_id in instruments:
+        try:
+            chosen.append(library.get(instrument_id))
+        except KeyError as exc:
+            raise CampaignError(f"Unknown instrument {instrument_id}.") from exc
+        if instrument_id not in enabled:
+            raise CampaignError(
+                f"{instrument_id} is not enabled: an admin must acknowledge its licence first."
+            )
+    for target, trigger in steps.items():
+        if target not in instruments or trigger not in instruments:
+            raise CampaignError(f"Stepping {trigger} → {target} names an instrument not chosen.")
+        if instruments.index(trigger) > instruments.index(target):
+            raise CampaignError(f"{trigger} must come before {target} to step into it.")
+    always = [i for i in chosen if i.id not in steps]
+    for inst in chosen:
+        if (
+            inst.id in steps
+            and has_critical_rules(inst)
+            and not any(has_critical_rules(a) for a in always)
+        ):
+            raise CampaignError(
+                f"{inst.id} asks about suicide risk and would be skipped when "
+                f"{steps[inst.id]} is negative. Add a suicide screen that every student answers "
+                "(e.g. ASQ), or do not step into it."
+            )
+    return chosen
+
+
+def create_campaign(
+    session: Session,
+    library: Library,
+    *,
+    name: str,
+    instruments: Sequence[str],
+    steps: dict[str, str],
+    faculties: Sequence[Faculty],
+    cohorts: Sequence[Cohort],
+    opens_at: datetime,
+    closes_at: datetime,
+    show_results: bool,
+    consent_version: str,
+    reminder_days: str,
+    created_by: int | None,
+) -> Campaign:
+    """Create a campaign and assign it to every targeted student."""
+    if not name.strip():
+        raise CampaignError("Give the campaign a name.")
+    if closes_at <= opens_at:
+        raise CampaignError("The campaign must close after it opens.")
+    if not faculties or not cohorts:
+        raise CampaignError("Choose at least one faculty and one cohort.")
+    days = [d.strip() for d in reminder_days.split(",") if d.strip()]
+    if any(not d.isdigit() for d in days):
+        raise CampaignError("Reminder days must be whole numbers separated by commas, e.g. 3,7.")
+    chosen = check_plan(library, enabled_instrument_ids(session, library), instruments, steps)
+    campaign = Campaign(
+        name=name.strip(),
+        opens_at=opens_at,
+        closes_at=closes_at,
+        show_results=show_results,
+        consent_version=consent_version or "v1",
+        reminder_days=",".join(days),
+        created_by=created_by,
+        faculties=list(faculties),
+        cohorts=list(cohorts),
+    )
+    campaign.instruments = [
+        CampaignInstrument(
+            position=n,
+            instrument_id=inst.id,
+            version=inst.version,
+            when_positive_of=steps.get(inst.id),
+        )
+        for n, inst in enumerate(chosen)
+    ]
+    session.add(campaign)
+    session.flush()
+    sync_assignments(session, campaign)
+    return campaign
+
+
+def _targeted_students(campaign: Campaign) -> Select[tuple[int]]:
+    return select(User.id).where(
+        User.role == Role.STUDENT,
+        User.active.is_(True),
+        User.faculty_id.in_(
+            select(campaign_faculties.c.faculty_id).where(
+                campaign_faculties.c.campaign_id == campaign.id
+            )
+        ),
+        User.cohort_id.in_(
+            select(campaign_cohorts.c.cohort_id).where(
+                campaign_cohorts.c.campaign_id == campaign.id
+            )
+        ),
+    )
+
+
+def sync_assignments(session: Session, campaign: Campaign) -> int:
+    """Assign the campaign to targeted students who have no assignment yet (roster changes)."""
+    have = select(Assignment.student_id).where(Assignment.campaign_id == campaign.id)
+    new_ids = list(session.scalars(_targeted_students(campaign).where(User.id.not_in(have))))
+    session.add_all(
+        Assignment(campaign_id=campaign.id, student_id=i, status="pending") for i in new_ids
+    )
+    session.flush()
+    return len(new_ids)
+
+
+def assignments_for(session: Session, student: User) -> list[Assignment]:
+    """The student's assignments, picking up campaigns that target them since they opened."""
+    targeting = select(Campaign).where(
+        Campaign.id.in_(
+            select(campaign_faculties.c.campaign_id).where(
+                campaign_faculties.c.faculty_id == student.faculty_id
+            )
+        ),
+        Campaign.id.in_(
+            select(campaign_cohorts.c.campaign_id).where(
+                campaign_cohorts.c.cohort_id == student.cohort_id
+            )
+        ),
+        Campaign.id.not_in(
+            select(Assignment.campaign_id).where(Assignment.student_id == student.id)
+        ),
+    )
+    for campaign in session.scalars(targeting):
+        session.add(Assignment(campaign_id=campaign.id, student_id=student.id, status="pending"))
+    session.flush()
+    return list(
+        session.scalars(
+            select(Assignment)
+            .join(Campaign)
+            .where(Assignment.student_id == student.id)
+            .order_by(Campaign.opens_at.desc())
+        )
+    )
+
+
+@dataclass(frozen=True)
+class ParticipationRow:
+    """Counts for one faculty and cohort of a campaign."""
+
+    faculty: str
+    cohort: int
+    assigned: int
+    started: int
+    completed: int
+    declined: int
+
+
+def participation(session: Session, campaign: Campaign) -> list[ParticipationRow]:
+    """Assigned, started, completed and declined counts per faculty and cohort (no names)."""
+    status = Assignment.status
+    rows = session.execute(
+        select(
+            Faculty.code,
+            Cohort.year,
+            func.count(),
+            func.sum(case((status == "started", 1), else_=0)),
+            func.sum(case((status == "completed", 1), else_=0)),
+            func.sum(case((status == "declined", 1), else_=0)),
+        )
+        .select_from(Assignment)
+        .join(User, and_(User.id == Assignment.student_id))
+        .join(Faculty, Faculty.id == User.faculty_id)
+        .join(Cohort, Cohort.id == User.cohort_id)
+        .where(Assignment.campaign_id == campaign.id)
+        .group_by(Faculty.code, Cohort.year)
+        .order_by(Faculty.code, Cohort.year)
+    ).all()
+    return [ParticipationRow(f, c, a, s or 0, d or 0, x or 0) for f, c, a, s, d, x in rows]
+
+
+def crisis_resources(session: Session) -> list[Resource]:
+    """The crisis lines to show, as admins set them (the national defaults until then)."""
+    rows = list(session.scalars(select(CrisisResource).order_by(CrisisResource.position)))
+    if not rows:
+        return [Resource(zh, en, number) for zh, en, number in DEFAULT_CRISIS_RESOURCES]
+    return [Resource(r.label_zh, r.label_en, r.number) for r in rows]

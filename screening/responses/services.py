@@ -1,0 +1,292 @@
+"""The student flow: consent, the next instrument, drafts, and the one submit transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from screening.audit.services import append as audit
+from screening.auth.models import User
+from screening.campaigns.models import Assignment, Campaign, CampaignInstrument, Consent
+from screening.db import utcnow
+from screening.instruments import Instrument, Library, Score, answer_errors, score
+from screening.instruments.answers import check_answers
+from screening.keys.services import vault_of
+from screening.responses.models import Draft, Submission
+from screening.stats.services import record as record_stats
+
+
+class FlowError(Exception):
+    """The student cannot do this now; `code` says why (closed, declined, not_found...)."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+#: Called inside the submit transaction after scoring (e.g. case intake); may add rows.
+SubmitHook = Callable[[Session, User, "Submission", Score], None]
+
+
+@dataclass
+class SubmitResult:
+    """What submit did: the stored submission, or the problems per item to show again."""
+
+    submission: Submission | None = None
+    errors: Mapping[str, str] = field(default_factory=dict)
+    duplicate: bool = False
+
+
+def get_assignment(session: Session, student: User, assignment_id: int) -> Assignment:
+    """The student's own assignment; another student's is indistinguishable from none."""
+    assignment = session.get(Assignment, assignment_id)
+    if assignment is None or assignment.student_id != student.id:
+        raise FlowError("not_found")
+    return assignment
+
+
+def require_open(assignment: Assignment, now: datetime) -> None:
+    """Refuse work on a campaign outside its window."""
+    campaign = assignment.campaign
+    if now < campaign.opens_at:
+        raise FlowError("not_open")
+    if now >= campaign.closes_at:
+        raise FlowError("closed")
+
+
+def consent_of(session: Session, assignment: Assignment) -> Consent | None:
+    """The student's consent decision for this campaign, if any."""
+    return session.scalar(select(Consent).where(Consent.assignment_id == assignment.id))
+
+
+def decide_consent(session: Session, assignment: Assignment, agreed: bool) -> Consent:
+    """Record (or change) the consent decision; a decline stops the questionnaires."""
+    consent = consent_of(session, assignment)
+    version = assignment.campaign.consent_version
+    if consent is None:
+        consent = Consent(assignment_id=assignment.id, version=version, agreed=agreed)
+        session.add(consent)
+    else:
+        consent.version, consent.agreed, consent.decided_at = version, agreed, utcnow()
+    if assignment.status != "completed":
+        assignment.status = "started" if agreed else "declined"
+    audit(
+        session,
+        actor_id=assignment.student_id,
+        action="consent.agree" if agreed else "consent.decline",
+        target_type="assignment",
+        target_id=str(assignment.id),
+    )
+    session.flush()
+    return consent
+
+
+def submissions_of(session: Session, assignment: Assignment) -> dict[str, Submission]:
+    """The assignment's submissions by instrument id."""
+    rows = session.scalars(select(Submission).where(Submission.assignment_id == assignment.id))
+    return {s.instrument_id: s for s in rows}
+
+
+def open_score(session: Session, submission: Submission) -> dict[str, Any] | None:
+    """The stored score of a submission (None when unreadable, e.g. after shredding)."""
+    return vault_of(session).open_data(
+        session,
+        submission.student_id,
+        "submissions",
+        "score",
+        submission.id,
+        submission.score_sealed,
+    )
+
+
+def open_answers(session: Session, submission: Submission) -> dict[str, Any] | None:
+    """The stored answers of a submission (None when unreadable)."""
+    return vault_of(session).open_data(
+        session,
+        submission.student_id,
+        "submissions",
+        "answers",
+        submission.id,
+        submission.answers_sealed,
+    )
+
+
+def plan(
+    session: Session, assignment: Assignment
+) -> tuple[list[CampaignInstrument], CampaignInstrument | None]:
+    """The instruments this student will answer (stepping applied so far) and the next one."""
+    done = submissions_of(session, assignment)
+    steps: list[CampaignInstrument] = []
+    for step in assignment.campaign.instruments:
+        trigger = step.when_positive_of
+        if trigger is not None:
+            if trigger not in done:
+                steps.append(step)  # undecided until the trigger is answered
+                continue
+            result = open_score(session, done[trigger])
+            # An unreadable trigger score never skips a follow-up: ask rather than miss.
+            if result is not None and not result.get("positive_screen"):
+                continue
+        steps.append(step)
+    upcoming = next((s for s in steps if s.instrument_id not in done), None)
+    return steps, upcoming
+
+
+def load_draft(session: Session, assignment: Assignment, instrument_id: str) -> dict[str, Any]:
+    """The answers saved so far for an instrument (empty when none or unreadable)."""
+    draft = session.scalar(
+        select(Draft).where(
+            Draft.assignment_id == assignment.id, Draft.instrument_id == instrument_id
+        )
+    )
+    if draft is None:
+        return {}
+    opened = vault_of(session).open_data(
+        session, assignment.student_id, "drafts", "answers", draft.id, draft.answers_sealed
+    )
+    return opened if isinstance(opened, dict) else {}
+
+
+def save_draft(
+    session: Session, assignment: Assignment, instrument_id: str, answers: Mapping[str, Any]
+) -> None:
+    """Seal the answers given so far, so the student can resume after closing the phone."""
+    draft = session.scalar(
+        select(Draft).where(
+            Draft.assignment_id == assignment.id, Draft.instrument_id == instrument_id
+        )
+    )
+    if draft is None:
+        draft = Draft(assignment_id=assignment.id, instrument_id=instrument_id)
+        session.add(draft)
+        session.flush()
+    draft.answers_sealed = vault_of(session).seal_data(
+        session, assignment.student_id, "drafts", "answers", draft.id, dict(answers)
+    )
+    draft.updated_at = utcnow()
+    if assignment.status == "pending":
+        assignment.status = "started"
+    session.flush()
+
+
+def applicable(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Drop answers to items whose condition is not met (forms show every item without JS)."""
+    from screening.instruments import visible_items
+
+    shown = {item.id for item in visible_items(instrument, answers)}
+    return {k: v for k, v in answers.items() if k in shown and v not in (None, "")}
+
+
+def submit(
+    session: Session,
+    *,
+    student: User,
+    assignment: Assignment,
+    instrument: Instrument,
+    answers: Mapping[str, Any],
+    token: str,
+    lang: str,
+    now: datetime,
+    hooks: tuple[SubmitHook, ...] = (),
+) -> SubmitResult:
+    """Validate, score, seal and store one response with its statistics, hooks and audit entry.
+
+    Everything is added to the caller's transaction: the route commits once, so the response,
+    the de-identified statistics, any case it opens and its notifications land together or not
+    at all. A repeated token or a second submission of the same instrument returns the stored
+    one instead of storing twice.
+    """
+    existing = session.scalar(
+        select(Submission).where(
+            (Submission.token == token)
+            | (
+                (Submission.assignment_id == assignment.id)
+                & (Submission.instrument_id == instrument.id)
+            )
+        )
+    )
+    if existing is not None:
+        return SubmitResult(submission=existing, duplicate=True)
+    consent = consent_of(session, assignment)
+    if consent is None or not consent.agreed:
+        raise FlowError("no_consent")
+    answers = applicable(instrument, answers)
+    problems = answer_errors(instrument, answers, context={"sex": "unknown"})
+    if problems:
+        save_draft(session, assignment, instrument.id, answers)
+        return SubmitResult(errors={k: p.code for k, p in problems.items()})
+    answers, _problems = check_answers(instrument, answers)  # numbers, not form strings
+    result = score(instrument, answers)
+    submission = Submission(
+        assignment_id=assignment.id,
+        student_id=student.id,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        definition_digest=instrument.digest,
+        token=token,
+        consent_version=consent.version,
+        lang=lang,
+        submitted_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(submission)
+            session.flush()
+    except IntegrityError:
+        stored = session.scalar(
+            select(Submission).where(
+                (Submission.token == token)
+                | (
+                    (Submission.assignment_id == assignment.id)
+                    & (Submission.instrument_id == instrument.id)
+                )
+            )
+        )
+        return SubmitResult(submission=stored, duplicate=True)
+    vault = vault_of(session)
+    submission.answers_sealed = vault.seal_data(
+        session, student.id, "submissions", "answers", submission.id, dict(answers)
+    )
+    submission.score_sealed = vault.seal_data(
+        session, student.id, "submissions", "score", submission.id, result.to_json()
+    )
+    campaign: Campaign = assignment.campaign
+    record_stats(
+        session,
+        campaign_id=campaign.id,
+        faculty_id=student.faculty_id or 0,
+        cohort_year=student.cohort.year if student.cohort else 0,
+        score=result,
+        when=now,
+    )
+    for hook in hooks:
+        hook(session, student, submission, result)
+    session.execute(
+        Draft.__table__.delete().where(
+            (Draft.assignment_id == assignment.id) & (Draft.instrument_id == instrument.id)
+        )
+    )
+    _, upcoming = plan(session, assignment)
+    assignment.status = "started" if upcoming is not None else "completed"
+    if upcoming is None:
+        assignment.completed_at = now
+    audit(
+        session,
+        actor_id=student.id,
+        action="response.submit",
+        target_type="submission",
+        target_id=str(submission.id),
+    )
+    session.flush()
+    return SubmitResult(submission=submission)
+
+
+def instrument_of(library: Library, step: CampaignInstrument) -> Instrument:
+    """The pinned definition version of a campaign step."""
+    return library.get(step.instrument_id, step.version)
