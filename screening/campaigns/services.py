@@ -21,13 +21,12 @@ from screening.campaigns.models import (
 )
 from screening.instruments import Instrument, Library
 
-#: Shown when an admin has not edited the list (China's national lines).
+#: Shown until an admin edits the list (China's national lines); admins add their own centre.
 DEFAULT_CRISIS_RESOURCES = [
     ("全国统一心理援助热线", "National psychological assistance line", "12356"),
     ("24小时心理危机干预热线", "24-hour psychological crisis line", "400-161-9995"),
     ("报警", "Police", "110"),
     ("急救", "Ambulance", "120"),
-    ("学校心理咨询中心", "University counselling centre", "010-0000-0000"),
 ]
 
 
