@@ -72,6 +72,9 @@ def _features(app: Flask) -> None:
     from screening.admin.routes import bp as admin_bp
     from screening.auth.routes import bp as auth_bp
     from screening.campaigns.routes import bp as campaigns_bp
+    from screening.cases.routes import bp as cases_bp
+    from screening.cases.services import submission_hook
+    from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
 
     templating.init_app(app)
@@ -80,6 +83,10 @@ def _features(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
+    app.register_blueprint(cases_bp)
+    app.register_blueprint(notify_bp)
+    # A flagged response opens or joins a case inside the submission's own transaction.
+    app.extensions["submit_hooks"] = (submission_hook,)
 
 
 def _commands(app: Flask) -> None:

@@ -43,6 +43,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_PORT": 25,
         "MAIL_FROM": "screening@localhost",
         "SMALL_CELL_MINIMUM": 10,
+        # Time to first contact per risk tier, in hours; escalation starts after it.
+        "CASE_SLA_HOURS": {"crisis": 1, "high": 24, "moderate": 72},
+        "WORKER_INTERVAL_SECONDS": 30,
         "RATELIMIT_STORAGE_URI": "memory://",
         "TRUSTED_PROXIES": 0,
         "PASSWORD_HASH_TIME_COST": 2,

@@ -10,16 +10,21 @@ from screening.campaigns.models import (
     CrisisResource,
     InstrumentEnablement,
 )
+from screening.cases.models import Case, CaseEvent, OnCallShift
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
+from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
 from screening.stats.models import ScoreRecord
 
 __all__ = [
+    "Alert",
     "Assignment",
     "AuditEntry",
     "AuditHead",
     "Campaign",
     "CampaignInstrument",
+    "Case",
+    "CaseEvent",
     "Cohort",
     "Consent",
     "CrisisResource",
@@ -27,6 +32,8 @@ __all__ = [
     "Faculty",
     "InstrumentEnablement",
     "KekCheck",
+    "OnCallShift",
+    "OutboxMessage",
     "ScoreRecord",
     "ShredRecord",
     "SubjectKey",

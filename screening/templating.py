@@ -19,6 +19,9 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("admin.faculties", _l("Faculties"), frozenset({"admin"})),
     ("responses.index", _l("My screenings"), frozenset({"student"})),
     ("campaigns.index", _l("Campaigns"), frozenset({"admin"})),
+    ("cases.queue", _l("Cases"), frozenset({"counselor", "supervisor"})),
+    ("cases.register", _l("Risk register"), frozenset({"supervisor", "admin"})),
+    ("notify.inbox", _l("Alerts"), frozenset({"counselor", "supervisor", "dean", "admin"})),
 ]
 
 
@@ -34,6 +37,40 @@ ROLE_LABELS = {
 def role_label(role: str) -> str:
     """The role's name in the user's language."""
     return str(ROLE_LABELS.get(role, role))
+
+
+TIER_LABELS = {
+    "crisis": _l("Crisis"),
+    "high": _l("High"),
+    "moderate": _l("Moderate"),
+    "none": _l("None"),
+}
+STATUS_LABELS = {
+    "open": _l("Open"),
+    "pending_signoff": _l("Awaiting sign-off"),
+    "closed": _l("Closed"),
+}
+ALERT_LABELS = {
+    "case.new": _l("New case"),
+    "case.escalated": _l("Case escalated"),
+    "case.signoff": _l("Close-out awaiting your sign-off"),
+    "reminder": _l("Reminder"),
+}
+EVENT_LABELS = {
+    "opened": _l("Opened"),
+    "flag": _l("New flag joined the case"),
+    "routed": _l("Routed"),
+    "claimed": _l("Claimed"),
+    "acknowledged": _l("First contact recorded"),
+    "contact": _l("Contact attempt"),
+    "note": _l("Note"),
+    "referred": _l("Referred"),
+    "reassigned": _l("Reassigned"),
+    "escalated": _l("Escalated"),
+    "close_requested": _l("Close-out requested"),
+    "closed": _l("Closed"),
+    "signed_off": _l("Signed off"),
+}
 
 
 def register_nav(endpoint: str, label: Any, roles: set[str] | frozenset[str]) -> None:
@@ -72,5 +109,9 @@ def init_app(app: Flask) -> None:
             "html_lang": html_lang(locale),
             "lang_form": lang_form,
             "role_label": role_label,
+            "tier_label": lambda t: str(TIER_LABELS.get(t, t)),
+            "status_label": lambda t: str(STATUS_LABELS.get(t, t)),
+            "alert_label": lambda t: str(ALERT_LABELS.get(t, t)),
+            "event_label": lambda t: str(EVENT_LABELS.get(t, t)),
             "current_path": request.full_path.rstrip("?") if request else "/",
         }

@@ -6,6 +6,7 @@ import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +19,9 @@ from sqlalchemy.orm import Session
 import screening.models  # noqa: F401 - every table on the metadata
 from screening import create_app
 from screening.auth.models import Faculty, Role, User
+from screening.campaigns.models import Campaign
 from screening.crypto import KeyRing
-from screening.db import Base, make_engine
+from screening.db import Base, make_engine, utcnow
 from screening.keys.models import KekCheck
 
 PG_URL = os.environ.get("SCREENING_TEST_DATABASE_URL")
@@ -198,3 +200,38 @@ def logged_in(client: FlaskClient, make_user: UserFactory) -> Callable[[str], Us
         return user
 
     return as_role
+
+
+@pytest.fixture
+def make_campaign(app: Flask, db, faculty):
+    """Create a campaign (open now by default) for faculty CS, cohort 2024."""
+    from screening.auth.services import get_or_create_cohort
+    from screening.campaigns.services import create_campaign
+
+    def make(
+        instruments: list[str], steps: dict[str, str] | None = None, **kwargs: Any
+    ) -> Campaign:
+        now = utcnow()
+        options: dict[str, Any] = {
+            "name": "Autumn screening",
+            "opens_at": now - timedelta(days=1),
+            "closes_at": now + timedelta(days=14),
+            "show_results": True,
+            "consent_version": "v1",
+            "reminder_days": "",
+            "created_by": None,
+        }
+        options.update(kwargs)
+        campaign = create_campaign(
+            db,
+            app.extensions["library"],
+            instruments=instruments,
+            steps=steps or {},
+            faculties=[faculty],
+            cohorts=[get_or_create_cohort(db, 2024)],
+            **options,
+        )
+        db.commit()
+        return campaign
+
+    return make

@@ -38,6 +38,18 @@ EXPECTED: dict[str, object] = {
     "responses.receipt": {"student"},
     "responses.done": {"student"},
     "responses.download": {"student"},
+    "cases.queue": {"counselor", "supervisor"},
+    "cases.detail": {"counselor", "supervisor"},
+    "cases.claim": {"counselor", "supervisor"},
+    "cases.acknowledge": {"counselor", "supervisor"},
+    "cases.note": {"counselor", "supervisor"},
+    "cases.close": {"counselor", "supervisor"},
+    "cases.signoff": {"supervisor"},
+    "cases.reassign": {"supervisor"},
+    "cases.register": {"supervisor", "admin"},
+    "cases.register_export": {"supervisor", "admin"},
+    "notify.inbox": {"counselor", "supervisor", "dean", "admin"},
+    "notify.acknowledge": {"counselor", "supervisor", "dean", "admin"},
 }
 
 

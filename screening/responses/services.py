@@ -290,3 +290,49 @@ def submit(
 def instrument_of(library: Library, step: CampaignInstrument) -> Instrument:
     """The pinned definition version of a campaign step."""
     return library.get(step.instrument_id, step.version)
+
+
+#: Reliable change in total score, where published (PHQ-9: McMillan, Gilbody & Richards 2010).
+RELIABLE_CHANGE = {"phq9": 6}
+
+
+@dataclass(frozen=True)
+class PastScore:
+    """One earlier screening result, for a counselor's view over time."""
+
+    instrument: str
+    submitted_at: datetime
+    total: float | None
+    band: Any
+    change: float | None
+    reliable: bool
+
+
+def screening_history(
+    session: Session, student_id: int, library: Library
+) -> dict[str, list[PastScore]]:
+    """The student's scores per instrument over time, with reliable change where defined."""
+    rows = session.scalars(
+        select(Submission)
+        .where(Submission.student_id == student_id)
+        .order_by(Submission.submitted_at)
+    )
+    history: dict[str, list[PastScore]] = {}
+    for row in rows:
+        result = open_score(session, row) or {}
+        total = result.get("total")
+        earlier = history.setdefault(row.instrument_id, [])
+        previous = earlier[-1].total if earlier else None
+        change = total - previous if total is not None and previous is not None else None
+        threshold = RELIABLE_CHANGE.get(row.instrument_id)
+        earlier.append(
+            PastScore(
+                row.instrument_id,
+                row.submitted_at,
+                total,
+                result.get("band"),
+                change,
+                bool(threshold and change is not None and abs(change) >= threshold),
+            )
+        )
+    return history

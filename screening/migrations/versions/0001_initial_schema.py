@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 14:53:05.411608
+Create Date: 2026-11-28 15:01:22.268760
 """
 
 from __future__ import annotations
@@ -175,6 +175,27 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_users_role"), ["role"], unique=False)
 
     op.create_table(
+        "alerts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recipient_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("link_path", sa.String(length=200), nullable=False),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"],
+            ["users.id"],
+            name=op.f("fk_alerts_recipient_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_alerts")),
+    )
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_alerts_recipient_open", ["recipient_id", "acknowledged_at"], unique=False
+        )
+
+    op.create_table(
         "campaigns",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
@@ -191,6 +212,59 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
     )
+    op.create_table(
+        "cases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("tier", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("assignee_id", sa.Integer(), nullable=True),
+        sa.Column("opened_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("closed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("closed_by", sa.Integer(), nullable=True),
+        sa.Column("signed_off_by", sa.Integer(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.CheckConstraint("kind IN ('psych','academic')", name=op.f("ck_cases_kind_known")),
+        sa.CheckConstraint(
+            "status IN ('open','pending_signoff','closed')", name=op.f("ck_cases_status_known")
+        ),
+        sa.CheckConstraint(
+            "tier IN ('crisis','high','moderate')", name=op.f("ck_cases_tier_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"], ["users.id"], name=op.f("fk_cases_assignee_id_users")
+        ),
+        sa.ForeignKeyConstraint(["closed_by"], ["users.id"], name=op.f("fk_cases_closed_by_users")),
+        sa.ForeignKeyConstraint(
+            ["faculty_id"], ["faculties.id"], name=op.f("fk_cases_faculty_id_faculties")
+        ),
+        sa.ForeignKeyConstraint(
+            ["signed_off_by"], ["users.id"], name=op.f("fk_cases_signed_off_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"], ["users.id"], name=op.f("fk_cases_student_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
+    )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cases_assignee_id"), ["assignee_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_faculty_id"), ["faculty_id"], unique=False)
+        batch_op.create_index("ix_cases_queue", ["status", "tier", "due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_student_id"), ["student_id"], unique=False)
+        batch_op.create_index(
+            "uq_cases_one_open",
+            ["student_id", "kind"],
+            unique=True,
+            postgresql_where=sa.text("status != 'closed'"),
+            sqlite_where=sa.text("status != 'closed'"),
+        )
+
     op.create_table(
         "counselor_faculties",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -220,6 +294,47 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("instrument_id", name=op.f("pk_instrument_enablements")),
     )
+    op.create_table(
+        "on_call_shifts",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("starts_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("ends_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint("ends_at > starts_at", name=op.f("ck_on_call_shifts_shift_not_empty")),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_on_call_shifts_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_on_call_shifts")),
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("recipient_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=32), nullable=False),
+        sa.Column("link_path", sa.String(length=200), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("attempts", sa.Integer(), nullable=False),
+        sa.Column("next_attempt_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_error", sa.String(length=64), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("sent_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.CheckConstraint(
+            "status IN ('pending','sending','sent','failed')", name=op.f("ck_outbox_status_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["recipient_id"],
+            ["users.id"],
+            name=op.f("fk_outbox_recipient_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_outbox")),
+    )
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
+
     op.create_table(
         "subject_keys",
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -402,11 +517,41 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_submissions_student_id"), ["student_id"], unique=False)
 
+    op.create_table(
+        "case_events",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("actor_id", sa.Integer(), nullable=True),
+        sa.Column("type", sa.String(length=32), nullable=False),
+        sa.Column("tier", sa.String(length=16), nullable=True),
+        sa.Column("submission_id", sa.Integer(), nullable=True),
+        sa.Column("detail_sealed", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["actor_id"], ["users.id"], name=op.f("fk_case_events_actor_id_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_case_events_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["submissions.id"],
+            name=op.f("fk_case_events_submission_id_submissions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_events")),
+    )
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_events_case_id"), ["case_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("case_events", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_events_case_id"))
+
+    op.drop_table("case_events")
     with op.batch_alter_table("submissions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_submissions_student_id"))
         batch_op.drop_index(batch_op.f("ix_submissions_assignment_id"))
@@ -425,9 +570,30 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
 
     op.drop_table("subject_keys")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_due")
+
+    op.drop_table("outbox")
+    op.drop_table("on_call_shifts")
     op.drop_table("instrument_enablements")
     op.drop_table("counselor_faculties")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(
+            "uq_cases_one_open",
+            postgresql_where=sa.text("status != 'closed'"),
+            sqlite_where=sa.text("status != 'closed'"),
+        )
+        batch_op.drop_index(batch_op.f("ix_cases_student_id"))
+        batch_op.drop_index("ix_cases_queue")
+        batch_op.drop_index(batch_op.f("ix_cases_faculty_id"))
+        batch_op.drop_index(batch_op.f("ix_cases_assignee_id"))
+
+    op.drop_table("cases")
     op.drop_table("campaigns")
+    with op.batch_alter_table("alerts", schema=None) as batch_op:
+        batch_op.drop_index("ix_alerts_recipient_open")
+
+    op.drop_table("alerts")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_role"))
         batch_op.drop_index(batch_op.f("ix_users_faculty_id"))

@@ -1,0 +1,93 @@
+"""Cases: a student at risk, who is responsible, by when, what was done, and how it closed."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from screening.db import Base, utcnow
+
+TIERS = ("crisis", "high", "moderate")
+OUTCOMES = (
+    "resolved_contacted",
+    "referred_campus_clinic",
+    "referred_hospital",
+    "hospitalised",
+    "declined_support",
+    "false_positive",
+    "left_university",
+    "other",
+)
+
+
+class Case(Base):
+    """One open concern per student and kind; new flags join it instead of duplicating it."""
+
+    __tablename__ = "cases"
+    __table_args__ = (
+        CheckConstraint("tier IN ('crisis','high','moderate')", name="tier_known"),
+        CheckConstraint("kind IN ('psych','academic')", name="kind_known"),
+        CheckConstraint("status IN ('open','pending_signoff','closed')", name="status_known"),
+        # At most one case per student and kind that is not closed (PostgreSQL and SQLite).
+        Index(
+            "uq_cases_one_open",
+            "student_id",
+            "kind",
+            unique=True,
+            postgresql_where=text("status != 'closed'"),
+            sqlite_where=text("status != 'closed'"),
+        ),
+        Index("ix_cases_queue", "status", "tier", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The student's faculty when the case opened: routing and scope use it.
+    faculty_id: Mapped[int] = mapped_column(ForeignKey("faculties.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="psych")
+    tier: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+    #: First contact is due by then (tier's time limit); escalation starts after it.
+    due_at: Mapped[datetime] = mapped_column()
+    acknowledged_at: Mapped[datetime | None] = mapped_column()
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    closed_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(32))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    signed_off_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: Optimistic lock for claims and transitions: a stale update changes nothing.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class CaseEvent(Base):
+    """Everything that happened to a case; the detail (why, notes, reasons) is sealed."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    #: opened, flag, routed, claimed, acknowledged, contact, note, referred, reassigned,
+    #: escalated, close_requested, closed, signed_off
+    type: Mapped[str] = mapped_column(String(32))
+    #: The tier at that moment, so the register can show how a case evolved.
+    tier: Mapped[str | None] = mapped_column(String(16))
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class OnCallShift(Base):
+    """A counselor on call for crises between two times (the rota admins keep)."""
+
+    __tablename__ = "on_call_shifts"
+    __table_args__ = (CheckConstraint("ends_at > starts_at", name="shift_not_empty"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column()
+    ends_at: Mapped[datetime] = mapped_column()

@@ -1,0 +1,87 @@
+"""`notify deliver`, `cases escalate` (one shot, for cron) and `worker` (both, in a loop)."""
+
+from __future__ import annotations
+
+import signal
+import time
+from types import FrameType
+
+import click
+from flask import Flask, current_app
+from flask.cli import with_appcontext
+
+from screening.cases.services import escalate
+from screening.cli.common import ready
+from screening.db import new_session, utcnow
+from screening.notify.services import MailSettings, deliver, recover_stuck
+
+
+def _settings(app: Flask) -> MailSettings:
+    c = app.config
+    return MailSettings(c["MAIL_SERVER"], int(c["MAIL_PORT"]), c["MAIL_FROM"], c["BASE_URL"])
+
+
+def run_once(app: Flask) -> tuple[int, int, int]:
+    """Escalate overdue cases, then send due messages; return (escalated, sent, failed)."""
+    now = utcnow()
+    with new_session(app) as session:
+        escalated = escalate(session, now)
+        recover_stuck(session, now)
+        session.commit()
+    sent, failed = deliver(app.extensions["sessionmaker"], _settings(app), now)
+    return escalated, sent, failed
+
+
+@click.group("notify")
+def notify_group() -> None:
+    """Notifications."""
+
+
+@notify_group.command("deliver")
+@with_appcontext
+def deliver_command() -> None:
+    """Send the due messages of the outbox once."""
+    ready()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    sent, failed = deliver(app.extensions["sessionmaker"], _settings(app))
+    click.echo(f"{sent} sent, {failed} failed.")
+
+
+@click.group("cases")
+def cases_group() -> None:
+    """Cases."""
+
+
+@cases_group.command("escalate")
+@with_appcontext
+def escalate_command() -> None:
+    """Escalate cases without first contact past their due time, once."""
+    ready()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with new_session(app) as session:
+        count = escalate(session, utcnow())
+        session.commit()
+    click.echo(f"{count} case(s) escalated.")
+
+
+@click.command("worker")
+@with_appcontext
+def worker_command() -> None:
+    """Escalate and deliver every WORKER_INTERVAL_SECONDS until stopped (SIGTERM or Ctrl-C)."""
+    ready()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    running = {"on": True}
+
+    def stop(_signum: int, _frame: FrameType | None) -> None:
+        running["on"] = False
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    while running["on"]:
+        escalated, sent, failed = run_once(app)
+        if escalated or sent or failed:
+            app.logger.info("worker: %d escalated, %d sent, %d failed", escalated, sent, failed)
+        for _ in range(int(app.config["WORKER_INTERVAL_SECONDS"])):
+            if not running["on"]:
+                break
+            time.sleep(1)
