@@ -95,6 +95,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
             password_hash=staff_hash,
         )
         user.is_advisor = username == "advisor"
+    _rota(s)
     _screening(s, rng, faculties, cohorts)
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
     s.commit()
@@ -175,3 +176,20 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
                 now=now - timedelta(days=rng.randrange(0, 5)),
                 hooks=hooks,
             )
+
+
+def _rota(s: Session) -> None:
+    """The on-call counselor covers the next 30 days."""
+    from screening.cases.models import OnCallShift
+
+    oncall = s.scalar(select(User).where(User.username == "counselor.oncall"))
+    if oncall is not None:
+        now = utcnow()
+        s.add(
+            OnCallShift(
+                user_id=oncall.id,
+                starts_at=now - timedelta(hours=1),
+                ends_at=now + timedelta(days=30),
+            )
+        )
+        s.flush()

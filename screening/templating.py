@@ -21,6 +21,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("campaigns.index", _l("Campaigns"), frozenset({"admin"})),
     ("cases.queue", _l("Cases"), frozenset({"counselor", "supervisor"})),
     ("cases.register", _l("Risk register"), frozenset({"supervisor", "admin"})),
+    ("cases.rota", _l("On-call rota"), frozenset({"admin"})),
     ("notify.inbox", _l("Alerts"), frozenset({"counselor", "supervisor", "dean", "admin"})),
 ]
 

@@ -48,6 +48,8 @@ EXPECTED: dict[str, object] = {
     "cases.reassign": {"supervisor"},
     "cases.register": {"supervisor", "admin"},
     "cases.register_export": {"supervisor", "admin"},
+    "cases.rota": {"admin"},
+    "cases.rota_remove": {"admin"},
     "notify.inbox": {"counselor", "supervisor", "dean", "admin"},
     "notify.acknowledge": {"counselor", "supervisor", "dean", "admin"},
 }

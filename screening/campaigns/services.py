@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
@@ -262,3 +262,34 @@ def crisis_resources(session: Session) -> list[Resource]:
     if not rows:
         return [Resource(zh, en, number) for zh, en, number in DEFAULT_CRISIS_RESOURCES]
     return [Resource(r.label_zh, r.label_en, r.number) for r in rows]
+
+
+def due_reminders(session: Session, now: datetime) -> list[tuple[Assignment, str]]:
+    """(assignment, day) pairs whose reminder day has come and that were not reminded for it."""
+    due = []
+    open_campaigns = session.scalars(
+        select(Campaign).where(
+            Campaign.opens_at <= now, Campaign.closes_at > now, Campaign.reminder_days != ""
+        )
+    )
+    for campaign in open_campaigns:
+        days = [d for d in campaign.reminder_days.split(",") if d]
+        reached = [d for d in days if campaign.opens_at + timedelta(days=int(d)) <= now]
+        if not reached:
+            continue
+        day = reached[-1]  # only the latest step: a late run does not send a burst
+        pending = session.scalars(
+            select(Assignment).where(
+                Assignment.campaign_id == campaign.id, Assignment.status.in_(("pending", "started"))
+            )
+        )
+        for assignment in pending:
+            if day not in assignment.reminders_sent.split(","):
+                due.append((assignment, day))
+    return due
+
+
+def mark_reminded(assignment: Assignment, day: str) -> None:
+    """Remember that this reminder step went out, so it is never sent twice."""
+    sent = [d for d in assignment.reminders_sent.split(",") if d]
+    assignment.reminders_sent = ",".join([*sent, day])

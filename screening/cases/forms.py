@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
-from wtforms.validators import DataRequired, Length
+from wtforms import DateTimeLocalField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
 
 from screening.forms import choices
 
@@ -41,3 +41,11 @@ class ReassignForm(FlaskForm):
     """Choose another counselor."""
 
     assignee = SelectField(_l("Counselor"))
+
+
+class ShiftForm(FlaskForm):
+    """An on-call shift."""
+
+    user = SelectField(_l("Counselor"), validators=[DataRequired()])
+    starts_at = DateTimeLocalField(_l("From (Beijing time)"), validators=[InputRequired()])
+    ends_at = DateTimeLocalField(_l("Until (Beijing time)"), validators=[InputRequired()])

@@ -284,3 +284,71 @@ def register_export(fmt: str) -> Response:
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         headers={"Content-Disposition": 'attachment; filename="risk-register.xlsx"'},
     )
+
+
+@bp.route("/rota", methods=["GET", "POST"])
+@roles_required(Role.ADMIN)
+def rota() -> str | Response:
+    """The on-call rota: who receives crisis alerts when."""
+    from zoneinfo import ZoneInfo
+
+    from screening.cases.forms import ShiftForm
+    from screening.cases.models import OnCallShift
+
+    s = db.session()
+    counselors = list(
+        s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
+    )
+    form = ShiftForm()
+    form.user.choices = choices((str(u.id), u.username or str(u.id)) for u in counselors)
+    if form.validate_on_submit():
+        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        starts = form.starts_at.data.replace(tzinfo=zone)
+        ends = form.ends_at.data.replace(tzinfo=zone)
+        if ends <= starts:
+            form.ends_at.errors = [*form.ends_at.errors, _("The shift must end after it starts.")]
+        else:
+            s.add(OnCallShift(user_id=int(form.user.data), starts_at=starts, ends_at=ends))
+            audit(
+                s,
+                actor_id=current_user.id,
+                action="rota.add",
+                target_type="user",
+                target_id=form.user.data,
+            )
+            s.commit()
+            flash(_("Shift added."), "success")
+            return redirect(url_for("cases.rota"))
+    shifts = list(
+        s.scalars(
+            select(OnCallShift)
+            .where(OnCallShift.ends_at > utcnow())
+            .order_by(OnCallShift.starts_at)
+        )
+    )
+    names = {u.id: u.username for u in counselors}
+    return render_template(
+        "cases/rota.html", form=form, shifts=shifts, names=names, remove=CaseActionForm()
+    )
+
+
+@bp.route("/rota/<int:shift_id>/remove", methods=["POST"])
+@roles_required(Role.ADMIN)
+def rota_remove(shift_id: int) -> Response:
+    """Remove a shift."""
+    from screening.cases.models import OnCallShift
+
+    s = db.session()
+    shift = s.get(OnCallShift, shift_id)
+    if shift is None:
+        abort(404)
+    s.delete(shift)
+    audit(
+        s,
+        actor_id=current_user.id,
+        action="rota.remove",
+        target_type="user",
+        target_id=str(shift.user_id),
+    )
+    s.commit()
+    return redirect(url_for("cases.rota"))

@@ -130,3 +130,26 @@ def sync_command() -> None:
     total = sum(services.sync_assignments(s, c) for c in s.scalars(select(Campaign)))
     s.commit()
     click.echo(f"{total} new assignment(s).")
+
+
+@campaigns_group.command("remind")
+@with_appcontext
+def remind_command() -> None:
+    """Enqueue due reminders for pending students (once per reminder day; no content)."""
+    ready()
+    from screening.db import utcnow
+    from screening.notify.services import enqueue
+
+    s = db.session()
+    due = services.due_reminders(s, utcnow())
+    for assignment, day in due:
+        enqueue(
+            s,
+            recipient_id=assignment.student_id,
+            kind="reminder",
+            link_path="/screening/",
+            alert=False,
+        )
+        services.mark_reminded(assignment, day)
+    s.commit()
+    click.echo(f"{len(due)} reminder(s) queued.")

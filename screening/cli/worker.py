@@ -22,11 +22,23 @@ def _settings(app: Flask) -> MailSettings:
 
 
 def run_once(app: Flask) -> tuple[int, int, int]:
-    """Escalate overdue cases, then send due messages; return (escalated, sent, failed)."""
+    """Escalate overdue cases, queue due reminders, send due messages: (escalated, sent, failed)."""
+    from screening.campaigns.services import due_reminders, mark_reminded
+    from screening.notify.services import enqueue
+
     now = utcnow()
     with new_session(app) as session:
         escalated = escalate(session, now)
         recover_stuck(session, now)
+        for assignment, day in due_reminders(session, now):
+            enqueue(
+                session,
+                recipient_id=assignment.student_id,
+                kind="reminder",
+                link_path="/screening/",
+                alert=False,
+            )
+            mark_reminded(assignment, day)
         session.commit()
     sent, failed = deliver(app.extensions["sessionmaker"], _settings(app), now)
     return escalated, sent, failed

@@ -225,3 +225,26 @@ def test_register_export_escapes_formulas(client: FlaskClient, logged_in, make_u
     assert rows[1][7] == '\'=HYPERLINK("http://x")'
     xlsx = client.get("/cases/register.xlsx")
     assert xlsx.status_code == 200 and xlsx.data[:2] == b"PK"
+
+
+def test_crisis_alerts_the_on_call_counselor(client: FlaskClient, logged_in, make_user, db) -> None:
+    from screening.cases.models import OnCallShift
+
+    responsible = make_user("counselor")
+    logged_in("admin")
+    oncall = make_user("counselor", faculties=[])
+    page = client.post(
+        "/cases/rota",
+        data={
+            "user": str(oncall.id),
+            "starts_at": "2020-01-01T00:00",
+            "ends_at": "2099-01-01T00:00",
+        },
+    )
+    assert page.status_code == 302
+    assert db.scalar(select(func.count()).select_from(OnCallShift)) == 1
+    student = make_user("student")
+    services.open_or_raise(db, student=student, kind="psych", tier="crisis", why=CRISIS_WHY)
+    db.commit()
+    recipients = {m.recipient_id for m in db.scalars(select(OutboxMessage))}
+    assert recipients == {responsible.id, oncall.id}
