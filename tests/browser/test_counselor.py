@@ -1,4 +1,4 @@
-"""A counselor works a crisis case in Chromium on a phone and a desktop; axe finds nothing serious."""
+"""A counselor works a crisis case in Chromium, on a phone and a desktop, axe-clean."""
 
 from __future__ import annotations
 
