@@ -1,7 +1,7 @@
 """Imports every feature's models so the metadata knows all tables (migrations, tests)."""
 
 from screening.audit.models import AuditEntry, AuditHead
-from screening.auth.models import Cohort, Faculty, User
+from screening.auth.models import Cohort, Faculty, MfaCredential, RecoveryCode, User
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.stats.models import ScoreRecord
 
@@ -11,6 +11,8 @@ __all__ = [
     "Cohort",
     "Faculty",
     "KekCheck",
+    "MfaCredential",
+    "RecoveryCode",
     "ScoreRecord",
     "ShredRecord",
     "SubjectKey",

@@ -17,6 +17,11 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("main.home", _l("Home"), frozenset({"student", "counselor", "supervisor", "dean", "admin"})),
     ("admin.users", _l("Users"), frozenset({"admin"})),
     ("admin.faculties", _l("Faculties"), frozenset({"admin"})),
+    (
+        "mfa.setup",
+        _l("Account security"),
+        frozenset({"student", "counselor", "supervisor", "dean", "admin"}),
+    ),
 ]
 
 

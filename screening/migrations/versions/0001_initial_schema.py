@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 14:12:31.378276
+Create Date: 2026-11-28 14:54:52.831249
 """
 
 from __future__ import annotations
@@ -184,6 +184,40 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", "faculty_id", name=op.f("pk_counselor_faculties")),
     )
     op.create_table(
+        "mfa_credentials",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("confirmed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_step", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_mfa_credentials_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_mfa_credentials")),
+    )
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_recovery_codes_code_hash")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "subject_keys",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kek_id", sa.String(length=32), nullable=True),
@@ -210,6 +244,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
 
     op.drop_table("subject_keys")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
+
+    op.drop_table("recovery_codes")
+    op.drop_table("mfa_credentials")
     op.drop_table("counselor_faculties")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_role"))
