@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from screening import db
 from screening.audit.services import append as audit
+from screening.auth import mfa
 from screening.auth.models import Role, User
 from screening.auth.services import create_user, get_or_create_cohort, get_or_create_faculty, hasher
 
@@ -90,6 +91,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
             password_hash=staff_hash,
         )
         user.is_advisor = username == "advisor"
+        mfa.enrol_without_confirmation(s, user)  # codes: `flask --app wsgi demo-code NAME`
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
     s.commit()
     current_app.logger.info("demo loaded: %d students", students)

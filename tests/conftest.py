@@ -222,22 +222,16 @@ def pass_mfa(client: FlaskClient, db: Session, user: User, secret: str) -> Any:
 
 def log_in_fully(client: FlaskClient, db: Session, user: User, login: str | None = None) -> Any:
     """Password, then the second factor when owed (staff, enrolled students); last answer."""
-    from screening.auth.models import MfaCredential
+    from screening.auth import mfa
 
     response = login_as(client, login or user.username or "")
     assert response.status_code == 302, response.data
     if response.headers["Location"].startswith("/auth/mfa"):
-        credential = db.get(MfaCredential, user.id)
-        secret = MFA_SECRETS.get(user.id) if credential else None
-        if secret is None:
-            secret = MFA_SECRETS[user.id] = enrol_mfa(db, user)
+        secret = mfa.secret_of(db, user) if mfa.enrolled(db, user) else enrol_mfa(db, user)
+        assert secret is not None
         response = pass_mfa(client, db, user, secret)
         assert response.status_code == 302, response.data
     return response
-
-
-#: TOTP secrets the fixtures enrolled, by user id (a test process's memory only).
-MFA_SECRETS: dict[int, str] = {}
 
 
 @pytest.fixture

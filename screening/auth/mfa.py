@@ -71,6 +71,22 @@ def begin(session: Session, user: User, secret: str | None = None) -> str:
     return secret
 
 
+def enrol_without_confirmation(session: Session, user: User) -> str:
+    """Enrol a confirmed authenticator directly (demo accounts only); return the secret."""
+    secret = begin(session, user)
+    cred = credential(session, user)
+    assert cred is not None
+    cred.confirmed_at = utcnow()
+    session.flush()
+    return secret
+
+
+def secret_of(session: Session, user: User) -> str | None:
+    """The secret of the user's authenticator (the development-only demo-code command)."""
+    cred = credential(session, user)
+    return None if cred is None else _secret(session, cred)
+
+
 def pending_secret(session: Session, user: User) -> str | None:
     """The secret of a pending enrolment (to show as QR code and text), else None."""
     cred = credential(session, user)
