@@ -8,7 +8,7 @@ from sqlalchemy import select
 from screening.cases import services
 from screening.cases.models import Case
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serious_violations, shot
-from tests.browser.test_roles import log_in
+from tests.browser.test_roles import enrol_authenticator, log_in
 
 WHY = {
     "instrument": "phq9",
@@ -29,6 +29,7 @@ def test_counselor_works_a_crisis_case(open_page: PageFactory, make_user, db, vi
     tag = "phone" if viewport is PHONE else "desktop"
     page = open_page(viewport, locale="zh-CN")
     log_in(page, counselor.username)
+    enrol_authenticator(page)
     page.goto("/cases/")
     assert "危机" in page.content()
     shot(page, f"cases-{tag}-queue")
