@@ -117,7 +117,10 @@ def _answers(rng: random.Random, instrument_id: str, weight: float) -> dict[str,
     counts = {"phq9": 9, "gad7": 7}
     if instrument_id == "asq":
         yes = rng.random() < weight * 0.15
-        return {"q1": int(yes), "q2": int(yes and rng.random() < 0.5), "q3": 0, "q4": 0}
+        answers = {"q1": int(yes), "q2": int(yes and rng.random() < 0.5), "q3": 0, "q4": 0}
+        if yes:  # any yes opens the acuity question
+            answers["q5"] = int(rng.random() < 0.3)
+        return answers
     answers = {
         f"q{i}": min(3, int(rng.random() * 4 * weight)) for i in range(1, counts[instrument_id] + 1)
     }
@@ -167,7 +170,7 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
         weight = rng.random() ** 2 * 1.6  # skewed: most answers low
         for step in campaign.instruments:
             instrument = library.get(step.instrument_id, step.version)
-            flow.submit(
+            result = flow.submit(
                 s,
                 student=student,
                 assignment=assignment,
@@ -178,6 +181,8 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
                 now=now - timedelta(days=rng.randrange(0, 5)),
                 hooks=hooks,
             )
+            if result.errors:  # demo answers must be valid: never leave a half-done student
+                raise RuntimeError(f"demo answers for {step.instrument_id} are invalid")
 
 
 def _rota(s: Session) -> None:

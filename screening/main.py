@@ -27,7 +27,9 @@ def index() -> Response | str:
 def home() -> str:
     """The role's home: what this user can do here."""
     if current_user.role == "student":
-        return render_template("main/home_student.html")
+        from screening.responses.routes import student_screenings
+
+        return student_screenings("main/home_student.html")
     return render_template("main/home.html")
 
 

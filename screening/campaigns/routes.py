@@ -18,10 +18,17 @@ from screening.auth.models import Cohort, Faculty, Role
 from screening.campaigns import services
 from screening.campaigns.forms import CampaignForm, EnableForm, ResourcesForm
 from screening.campaigns.models import Campaign, CrisisResource
+from screening.db import utcnow
 from screening.forms import choices
 from screening.instruments import Library
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+@bp.app_template_global("crisis_lines")
+def crisis_lines_global() -> list[services.Resource]:
+    """The crisis lines for any page's support block (the defaults if unreadable)."""
+    return services.crisis_resources_or_defaults(db.session())
 
 
 def _library() -> Library:
@@ -131,6 +138,9 @@ def sync(campaign_id: int) -> Response:
     campaign = s.get(Campaign, campaign_id)
     if campaign is None:
         abort(404)
+    if campaign.closes_at <= utcnow():
+        flash(_("This campaign has closed; nobody new is assigned."), "error")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     added = services.sync_assignments(s, campaign)
     s.commit()
     flash(_("%(n)d new students assigned.", n=added), "success")

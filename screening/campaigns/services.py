@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from screening.auth.models import Cohort, Faculty, Role, User
@@ -20,6 +22,8 @@ from screening.campaigns.models import (
     campaign_faculties,
 )
 from screening.instruments import Instrument, Library
+
+log = logging.getLogger(__name__)
 
 #: Shown until an admin edits the list (China's national lines); admins add their own centre.
 DEFAULT_CRISIS_RESOURCES = [
@@ -95,6 +99,10 @@ def check_plan(
             raise CampaignError(f"Stepping {trigger} → {target} names an instrument not chosen.")
         if instruments.index(trigger) > instruments.index(target):
             raise CampaignError(f"{trigger} must come before {target} to step into it.")
+        if not library.get(trigger).thresholds:
+            raise CampaignError(
+                f"{trigger} has no positive-screen cut-off, so {target} would never be asked."
+            )
     always = [i for i in chosen if i.id not in steps]
     for inst in chosen:
         if (
@@ -191,9 +199,10 @@ def sync_assignments(session: Session, campaign: Campaign) -> int:
     return len(new_ids)
 
 
-def assignments_for(session: Session, student: User) -> list[Assignment]:
-    """The student's assignments, picking up campaigns that target them since they opened."""
+def assignments_for(session: Session, student: User, now: datetime) -> list[Assignment]:
+    """The student's assignments, picking up campaigns not yet closed that now target them."""
     targeting = select(Campaign).where(
+        Campaign.closes_at > now,
         Campaign.id.in_(
             select(campaign_faculties.c.campaign_id).where(
                 campaign_faculties.c.faculty_id == student.faculty_id
@@ -208,9 +217,14 @@ def assignments_for(session: Session, student: User) -> list[Assignment]:
             select(Assignment.campaign_id).where(Assignment.student_id == student.id)
         ),
     )
-    for campaign in session.scalars(targeting):
-        session.add(Assignment(campaign_id=campaign.id, student_id=student.id, status="pending"))
-    session.flush()
+    for campaign in list(session.scalars(targeting)):
+        try:  # two tabs opening the list at once: the other one's row is as good
+            with session.begin_nested():
+                session.add(
+                    Assignment(campaign_id=campaign.id, student_id=student.id, status="pending")
+                )
+        except IntegrityError:
+            pass
     return list(
         session.scalars(
             select(Assignment)
@@ -262,6 +276,22 @@ def crisis_resources(session: Session) -> list[Resource]:
     if not rows:
         return [Resource(zh, en, number) for zh, en, number in DEFAULT_CRISIS_RESOURCES]
     return [Resource(r.label_zh, r.label_en, r.number) for r in rows]
+
+
+def crisis_resources_or_defaults(session: Session) -> list[Resource]:
+    """The crisis lines, or the national defaults when they cannot be read: never raises.
+
+    The crisis page and the support block must render even when the database is failing.
+    """
+    try:
+        return crisis_resources(session)
+    except Exception:
+        log.exception("crisis lines unreadable; showing the national defaults")
+        try:
+            session.rollback()
+        except Exception:
+            log.exception("rollback after unreadable crisis lines failed")
+        return [Resource(zh, en, number) for zh, en, number in DEFAULT_CRISIS_RESOURCES]
 
 
 def due_reminders(session: Session, now: datetime) -> list[tuple[Assignment, str]]:

@@ -23,7 +23,7 @@ from screening.cases.models import OUTCOMES, Case
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
 from screening.forms import choices
-from screening.responses.services import screening_history
+from screening.responses.history import screening_history
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 STAFF = (Role.COUNSELOR, Role.SUPERVISOR)

@@ -16,6 +16,7 @@ from screening.auth.models import Cohort, Faculty
 from screening.campaigns import services
 from screening.campaigns.models import Campaign
 from screening.cli.common import ready
+from screening.db import utcnow
 
 
 @click.group("campaigns")
@@ -124,10 +125,11 @@ def list_command() -> None:
 @campaigns_group.command("sync")
 @with_appcontext
 def sync_command() -> None:
-    """Assign open campaigns to students added to the roster since they opened."""
+    """Assign campaigns not yet closed to students added to the roster since they opened."""
     ready()
     s = db.session()
-    total = sum(services.sync_assignments(s, c) for c in s.scalars(select(Campaign)))
+    current = s.scalars(select(Campaign).where(Campaign.closes_at > utcnow()))
+    total = sum(services.sync_assignments(s, c) for c in current)
     s.commit()
     click.echo(f"{total} new assignment(s).")
 
@@ -137,7 +139,6 @@ def sync_command() -> None:
 def remind_command() -> None:
     """Enqueue due reminders for pending students (once per reminder day; no content)."""
     ready()
-    from screening.db import utcnow
     from screening.notify.services import enqueue
 
     s = db.session()

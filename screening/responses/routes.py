@@ -16,14 +16,16 @@ from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
-from screening.campaigns.services import assignments_for, crisis_resources
+from screening.campaigns.services import assignments_for
+from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
 from screening.i18n import current_locale
 from screening.instruments import Instrument, Library
+from screening.instruments.answers import MAX_TEXT
 from screening.instruments.fhir import to_fhir_response
 from screening.instruments.forms import build_form_class, form_item_lang
 from screening.responses import services
-from screening.responses.forms import ConsentForm
+from screening.responses.forms import ConsentForm, TokenForm
 from screening.responses.models import Submission
 
 bp = Blueprint("responses", __name__, url_prefix="/screening")
@@ -36,6 +38,10 @@ ERROR_MESSAGES = {
     "not_applicable": _l("This question does not apply to your earlier answers."),
     "unknown_item": _l("This is not a question of this questionnaire."),
 }
+
+
+#: Longest answer kept from a form field: one past the limit, so it is still refused as too long.
+MAX_ANSWER = MAX_TEXT + 1
 
 
 def _library() -> Library:
@@ -63,14 +69,35 @@ def _flow_error(code: str) -> Response:
     return redirect(url_for("responses.index"))
 
 
+def student_screenings(template: str) -> str:
+    """Render a page listing the student's screenings and their own answers to download."""
+    s = db.session()
+    assignments = assignments_for(s, current_user, utcnow())
+    s.commit()  # newly targeted campaigns are assigned on first look
+    library = _library()
+    submitted = {
+        a.id: [
+            (sub, library.get(sub.instrument_id, sub.instrument_version))
+            for sub in sorted(
+                services.submissions_of(s, a).values(), key=lambda sub: sub.submitted_at
+            )
+        ]
+        for a in assignments
+    }
+    return render_template(
+        template,
+        assignments=assignments,
+        submitted=submitted,
+        download_form=TokenForm(),
+        now=utcnow(),
+    )
+
+
 @bp.route("/")
 @roles_required(Role.STUDENT)
 def index() -> str:
     """The student's screenings: open, completed and closed."""
-    s = db.session()
-    assignments = assignments_for(s, current_user)
-    s.commit()  # newly targeted campaigns are assigned on first look
-    return render_template("responses/index.html", assignments=assignments, now=utcnow())
+    return student_screenings("responses/index.html")
 
 
 @bp.route("/<int:assignment_id>/consent", methods=["GET", "POST"])
@@ -139,6 +166,19 @@ def _render_take(
     return body, status
 
 
+def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any]) -> None:
+    """After a failed submit, keep the answers as a sealed draft in a new transaction."""
+    s = db.session()
+    try:
+        s.rollback()
+        assignment = services.get_assignment(s, current_user, assignment_id)
+        services.save_draft(s, assignment, instrument_id, answers)
+        s.commit()
+    except Exception:
+        s.rollback()
+        current_app.logger.exception("answers of assignment %s not kept as a draft", assignment_id)
+
+
 @bp.route("/<int:assignment_id>/take", methods=["GET", "POST"])
 @roles_required(Role.STUDENT)
 def take(assignment_id: int) -> str | Response | tuple[str, int]:
@@ -160,36 +200,48 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         answers = services.load_draft(s, assignment, instrument.id)
         return _render_take(assignment, instrument, steps, answers, {}, secrets.token_urlsafe(24))
-    answers = {item.id: request.form.get(item.id, "") for item in instrument.items}
-    answers = {k: v for k, v in answers.items() if v != ""}
-    token = (request.form.get("token") or "")[:64] or secrets.token_urlsafe(24)
-    if request.form.get("instrument") not in (None, instrument.id):
-        # A resubmission of an instrument already answered: show its receipt.
-        done = services.submissions_of(s, assignment).get(request.form.get("instrument", ""))
-        if done is not None:
+    posted = request.form.get("instrument")
+    if posted not in (None, instrument.id):
+        # A page of another questionnaire: never score its answers against this one.
+        done = services.submissions_of(s, assignment).get(posted or "")
+        if done is not None:  # a resubmission of one already answered: its receipt
             return redirect(
                 url_for("responses.receipt", assignment_id=assignment.id, submission_id=done.id)
             )
+        flash(_("The screening moved on in another window. Please answer this page."), "info")
+        return redirect(url_for("responses.take", assignment_id=assignment.id))
+    answers = {item.id: request.form.get(item.id, "")[:MAX_ANSWER] for item in instrument.items}
+    answers = {k: v for k, v in answers.items() if v != ""}
+    token = (request.form.get("token") or "")[:64] or secrets.token_urlsafe(24)
     if request.form.get("action") == "save":
         services.save_draft(s, assignment, instrument.id, answers)
         s.commit()
         flash(_("Your answers are saved. You can continue later."), "success")
         return redirect(url_for("responses.index"))
-    result = services.submit(
-        s,
-        student=current_user,
-        assignment=assignment,
-        instrument=instrument,
-        answers=answers,
-        token=token,
-        lang=form_item_lang(instrument, _lang()),
-        now=now,
-        hooks=tuple(current_app.extensions.get("submit_hooks", ())),
-    )
-    if result.errors:
-        s.commit()  # the draft keeps every answer given
+    try:
+        result = services.submit(
+            s,
+            student=current_user,
+            assignment=assignment,
+            instrument=instrument,
+            answers=answers,
+            token=token,
+            lang=form_item_lang(instrument, _lang()),
+            now=now,
+            hooks=tuple(current_app.extensions.get("submit_hooks", ())),
+        )
+        s.commit()  # response, statistics, case, notifications and audit, or none of them
+    except services.FlowError as exc:
+        if exc.code != "retry":
+            raise
+        s.commit()  # the sealed draft keeps the answers
+        flash(_("Your answers are kept. Please press Submit again."), "info")
+        return redirect(url_for("responses.take", assignment_id=assignment.id))
+    except Exception:
+        _keep_answers(assignment_id, instrument.id, answers)
+        raise  # the error page shows the crisis lines to students
+    if result.errors:  # committed above: the draft keeps every answer given
         return _render_take(assignment, instrument, steps, answers, dict(result.errors), token, 422)
-    s.commit()
     assert result.submission is not None
     return redirect(
         url_for(
@@ -245,13 +297,17 @@ def done(assignment_id: int) -> str:
     )
 
 
-@bp.route("/<int:assignment_id>/submissions/<int:submission_id>/<any(json, fhir):fmt>")
+@bp.route(
+    "/<int:assignment_id>/submissions/<int:submission_id>/<any(json, fhir):fmt>", methods=["POST"]
+)
 @roles_required(Role.STUDENT)
 def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
-    """Download one's own answers as JSON or a FHIR QuestionnaireResponse (audited)."""
+    """Download one's own answers as JSON or a FHIR QuestionnaireResponse (POST: audited)."""
     s = db.session()
     assignment = _assignment(assignment_id)
     submission = _submission(assignment, submission_id)
+    if not TokenForm().validate_on_submit():
+        abort(400)
     answers = services.open_answers(s, submission) or {}
     instrument = _library().get(submission.instrument_id, submission.instrument_version)
     if fmt == "fhir":
@@ -278,5 +334,8 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),
         mimetype="application/json",
-        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
     )

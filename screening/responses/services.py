@@ -15,7 +15,14 @@ from screening.audit.services import append as audit
 from screening.auth.models import User
 from screening.campaigns.models import Assignment, Campaign, CampaignInstrument, Consent
 from screening.db import utcnow
-from screening.instruments import Instrument, Library, Score, answer_errors, score
+from screening.instruments import (
+    Instrument,
+    Library,
+    Score,
+    answer_errors,
+    score,
+    visible_items,
+)
 from screening.instruments.answers import check_answers
 from screening.keys.services import vault_of
 from screening.responses.models import Draft, Submission
@@ -157,15 +164,17 @@ def save_draft(
     session: Session, assignment: Assignment, instrument_id: str, answers: Mapping[str, Any]
 ) -> None:
     """Seal the answers given so far, so the student can resume after closing the phone."""
-    draft = session.scalar(
-        select(Draft).where(
-            Draft.assignment_id == assignment.id, Draft.instrument_id == instrument_id
-        )
+    mine = select(Draft).where(
+        Draft.assignment_id == assignment.id, Draft.instrument_id == instrument_id
     )
+    draft = session.scalar(mine)
     if draft is None:
-        draft = Draft(assignment_id=assignment.id, instrument_id=instrument_id)
-        session.add(draft)
-        session.flush()
+        try:  # a save from another tab at the same moment: update that row instead
+            with session.begin_nested():
+                draft = Draft(assignment_id=assignment.id, instrument_id=instrument_id)
+                session.add(draft)
+        except IntegrityError:
+            draft = session.scalars(mine).one()
     draft.answers_sealed = vault_of(session).seal_data(
         session, assignment.student_id, "drafts", "answers", draft.id, dict(answers)
     )
@@ -177,10 +186,20 @@ def save_draft(
 
 def applicable(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
     """Drop answers to items whose condition is not met (forms show every item without JS)."""
-    from screening.instruments import visible_items
-
     shown = {item.id for item in visible_items(instrument, answers)}
     return {k: v for k, v in answers.items() if k in shown and v not in (None, "")}
+
+
+def _stored(
+    session: Session, assignment: Assignment, instrument_id: str, token: str
+) -> Submission | None:
+    """This assignment's submission made with this token or of this instrument, if any."""
+    return session.scalar(
+        select(Submission).where(
+            Submission.assignment_id == assignment.id,
+            (Submission.token == token) | (Submission.instrument_id == instrument_id),
+        )
+    )
 
 
 def submit(
@@ -202,15 +221,7 @@ def submit(
     at all. A repeated token or a second submission of the same instrument returns the stored
     one instead of storing twice.
     """
-    existing = session.scalar(
-        select(Submission).where(
-            (Submission.token == token)
-            | (
-                (Submission.assignment_id == assignment.id)
-                & (Submission.instrument_id == instrument.id)
-            )
-        )
-    )
+    existing = _stored(session, assignment, instrument.id, token)
     if existing is not None:
         return SubmitResult(submission=existing, duplicate=True)
     consent = consent_of(session, assignment)
@@ -239,15 +250,10 @@ def submit(
             session.add(submission)
             session.flush()
     except IntegrityError:
-        stored = session.scalar(
-            select(Submission).where(
-                (Submission.token == token)
-                | (
-                    (Submission.assignment_id == assignment.id)
-                    & (Submission.instrument_id == instrument.id)
-                )
-            )
-        )
+        stored = _stored(session, assignment, instrument.id, token)
+        if stored is None:  # the token was taken elsewhere: keep the answers, ask again
+            save_draft(session, assignment, instrument.id, answers)
+            raise FlowError("retry") from None
         return SubmitResult(submission=stored, duplicate=True)
     vault = vault_of(session)
     submission.answers_sealed = vault.seal_data(
@@ -290,49 +296,3 @@ def submit(
 def instrument_of(library: Library, step: CampaignInstrument) -> Instrument:
     """The pinned definition version of a campaign step."""
     return library.get(step.instrument_id, step.version)
-
-
-#: Reliable change in total score, where published (PHQ-9: McMillan, Gilbody & Richards 2010).
-RELIABLE_CHANGE = {"phq9": 6}
-
-
-@dataclass(frozen=True)
-class PastScore:
-    """One earlier screening result, for a counselor's view over time."""
-
-    instrument: str
-    submitted_at: datetime
-    total: float | None
-    band: Any
-    change: float | None
-    reliable: bool
-
-
-def screening_history(
-    session: Session, student_id: int, library: Library
-) -> dict[str, list[PastScore]]:
-    """The student's scores per instrument over time, with reliable change where defined."""
-    rows = session.scalars(
-        select(Submission)
-        .where(Submission.student_id == student_id)
-        .order_by(Submission.submitted_at)
-    )
-    history: dict[str, list[PastScore]] = {}
-    for row in rows:
-        result = open_score(session, row) or {}
-        total = result.get("total")
-        earlier = history.setdefault(row.instrument_id, [])
-        previous = earlier[-1].total if earlier else None
-        change = total - previous if total is not None and previous is not None else None
-        threshold = RELIABLE_CHANGE.get(row.instrument_id)
-        earlier.append(
-            PastScore(
-                row.instrument_id,
-                row.submitted_at,
-                total,
-                result.get("band"),
-                change,
-                bool(threshold and change is not None and abs(change) >= threshold),
-            )
-        )
-    return history

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:11:15.512196
+Create Date: 2026-11-28 15:21:29.827081
 """
 
 from __future__ import annotations
