@@ -42,6 +42,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
         "MAIL_FROM": "screening@localhost",
+        "MAIL_USERNAME": "",  # SMTP log-in, when the relay requires one
+        "MAIL_PASSWORD": "",
+        "MAIL_STARTTLS": False,
         "SMALL_CELL_MINIMUM": 10,
         # Time to first contact per risk tier, in hours; escalation starts after it.
         "CASE_SLA_HOURS": {"crisis": 1, "high": 24, "moderate": 72},

@@ -18,7 +18,15 @@ from screening.notify.services import MailSettings, deliver, recover_stuck
 
 def _settings(app: Flask) -> MailSettings:
     c = app.config
-    return MailSettings(c["MAIL_SERVER"], int(c["MAIL_PORT"]), c["MAIL_FROM"], c["BASE_URL"])
+    return MailSettings(
+        c["MAIL_SERVER"],
+        int(c["MAIL_PORT"]),
+        c["MAIL_FROM"],
+        c["BASE_URL"],
+        username=c.get("MAIL_USERNAME") or "",
+        password=c.get("MAIL_PASSWORD") or "",
+        starttls=bool(c.get("MAIL_STARTTLS")),
+    )
 
 
 def run_once(app: Flask) -> tuple[int, int, int]:
