@@ -48,6 +48,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "SMALL_CELL_MINIMUM": 10,
         # Time to first contact per risk tier, in hours; escalation starts after it.
         "CASE_SLA_HOURS": {"crisis": 1, "high": 24, "moderate": 72},
+        # Registrar signals that open an academic case: failed_credits >= X, gpa < Y,
+        # absences >= Z (one crossed: moderate tier; two or more: high).
+        "CASE_ACADEMIC_THRESHOLDS": {"failed_credits": 10, "gpa": 2.0, "absences": 15},
         "WORKER_INTERVAL_SECONDS": 30,
         "RATELIMIT_STORAGE_URI": "memory://",
         "TRUSTED_PROXIES": 0,
