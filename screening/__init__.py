@@ -76,8 +76,9 @@ def _features(app: Flask) -> None:
     from screening.auth.routes import bp as auth_bp
     from screening.auth.sso_routes import bp as sso_bp
     from screening.campaigns.routes import bp as campaigns_bp
+    from screening.cases.admin_routes import bp as caseadmin_bp
+    from screening.cases.intake import submission_hook
     from screening.cases.routes import bp as cases_bp
-    from screening.cases.services import submission_hook
     from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
 
@@ -90,6 +91,7 @@ def _features(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(caseadmin_bp)
     app.register_blueprint(notify_bp)
     # A flagged response opens or joins a case inside the submission's own transaction.
     app.extensions["submit_hooks"] = (submission_hook,)

@@ -42,9 +42,15 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
         "MAIL_FROM": "screening@localhost",
+        "MAIL_USERNAME": "",  # SMTP log-in, when the relay requires one
+        "MAIL_PASSWORD": "",
+        "MAIL_STARTTLS": False,
         "SMALL_CELL_MINIMUM": 10,
         # Time to first contact per risk tier, in hours; escalation starts after it.
         "CASE_SLA_HOURS": {"crisis": 1, "high": 24, "moderate": 72},
+        # Registrar signals that open an academic case: failed_credits >= X, gpa < Y,
+        # absences >= Z (one crossed: moderate tier; two or more: high).
+        "CASE_ACADEMIC_THRESHOLDS": {"failed_credits": 10, "gpa": 2.0, "absences": 15},
         "WORKER_INTERVAL_SECONDS": 30,
         "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
         "RATELIMIT_KEY_PREFIX": "screening",

@@ -10,7 +10,13 @@ from screening.campaigns.models import (
     CrisisResource,
     InstrumentEnablement,
 )
-from screening.cases.models import Case, CaseEvent, OnCallShift
+from screening.cases.models import (
+    BreakGlassGrant,
+    Case,
+    CaseEvent,
+    OnCallShift,
+    TierMapping,
+)
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
@@ -21,6 +27,7 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "AuditHead",
+    "BreakGlassGrant",
     "Campaign",
     "CampaignInstrument",
     "Case",
@@ -40,5 +47,6 @@ __all__ = [
     "ShredRecord",
     "SubjectKey",
     "Submission",
+    "TierMapping",
     "User",
 ]
