@@ -70,17 +70,21 @@ def _security(app: Flask) -> None:
 def _features(app: Flask) -> None:
     from screening import main, templating
     from screening.admin.routes import bp as admin_bp
+    from screening.audit.routes import bp as audit_bp
     from screening.auth.routes import bp as auth_bp
     from screening.campaigns.routes import bp as campaigns_bp
     from screening.cases.routes import bp as cases_bp
     from screening.cases.services import submission_hook
+    from screening.keys import display
     from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
 
     templating.init_app(app)
+    display.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(cases_bp)

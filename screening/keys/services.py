@@ -37,6 +37,12 @@ class UnreadableText(str):
 
     unreadable = True
 
+    def __html__(self) -> str:
+        """In an HTML page the marker renders as the translated "unreadable" badge."""
+        from screening.keys.display import badge
+
+        return str(badge())
+
 
 UNREADABLE = UnreadableText("\u2014")
 
