@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from screening.audit.chain import GENESIS, ChainEntry, entry_mac, verify_chain
@@ -34,6 +36,15 @@ def _fields(entry: AuditEntry) -> dict[str, str | int | None]:
     }
 
 
+def _create_head(session: Session, chain: int) -> None:
+    """Insert a chain's empty head unless another writer just did (no duplicate-key error)."""
+    values = {"chain": chain, "seq": 0, "mac": GENESIS}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(pg_insert(AuditHead).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite_insert(AuditHead).values(values).on_conflict_do_nothing())
+
+
 def append(
     session: Session,
     *,
@@ -47,9 +58,9 @@ def append(
     chain = random.randrange(CHAINS)  # noqa: S311 - load spreading, not security
     head = session.scalar(select(AuditHead).where(AuditHead.chain == chain).with_for_update())
     if head is None:
-        head = AuditHead(chain=chain, seq=0, mac=GENESIS)
-        session.add(head)
-        session.flush()
+        _create_head(session, chain)
+        head = session.scalar(select(AuditHead).where(AuditHead.chain == chain).with_for_update())
+        assert head is not None
     entry = AuditEntry(
         chain=chain,
         seq=head.seq + 1,
