@@ -1,7 +1,7 @@
 """Imports every feature's models so the metadata knows all tables (migrations, tests)."""
 
 from screening.audit.models import AuditEntry, AuditHead
-from screening.auth.models import Cohort, Faculty, User
+from screening.auth.models import Cohort, Faculty, MfaCredential, RecoveryCode, User
 from screening.campaigns.models import (
     Assignment,
     Campaign,
@@ -32,8 +32,10 @@ __all__ = [
     "Faculty",
     "InstrumentEnablement",
     "KekCheck",
+    "MfaCredential",
     "OnCallShift",
     "OutboxMessage",
+    "RecoveryCode",
     "ScoreRecord",
     "ShredRecord",
     "SubjectKey",

@@ -23,6 +23,11 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("cases.register", _l("Risk register"), frozenset({"supervisor", "admin"})),
     ("cases.rota", _l("On-call rota"), frozenset({"admin"})),
     ("notify.inbox", _l("Alerts"), frozenset({"counselor", "supervisor", "dean", "admin"})),
+    (
+        "mfa.setup",
+        _l("Account security"),
+        frozenset({"student", "counselor", "supervisor", "dean", "admin"}),
+    ),
 ]
 
 

@@ -95,6 +95,7 @@ def detail(case_id: int) -> str:
         note=NoteForm(),
         close=close,
         reassign=reassign,
+        outcome_label=_outcome_label,
     )
 
 

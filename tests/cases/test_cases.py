@@ -17,7 +17,7 @@ from screening.cli.worker import run_once
 from screening.db import utcnow
 from screening.notify.models import OutboxMessage
 from screening.notify.services import MailSettings, deliver
-from tests.conftest import login_as
+from tests.conftest import log_in_fully, login_as
 from tests.responses.conftest import phq9
 
 CRISIS_WHY = {"instrument": "phq9", "version": 1, "total": 1, "band": "minimal", "fired": []}
@@ -65,7 +65,7 @@ def test_item_nine_to_signed_close_out(
         assert secret not in body and secret not in mail["Subject"]
     # The counselor works the case.
     client.post("/auth/logout")
-    login_as(client, counselor.username)
+    log_in_fully(client, db, counselor)
     page = client.get(f"/cases/{case.id}")
     assert page.status_code == 200 and "李同学".encode() in page.data
     assert client.post(f"/cases/{case.id}/acknowledge").status_code == 302
@@ -87,7 +87,7 @@ def test_item_nine_to_signed_close_out(
     assert db.get(Case, case.id).status == "pending_signoff"
     assert client.post(f"/cases/{case.id}/signoff").status_code == 403
     client.post("/auth/logout")
-    login_as(client, supervisor.username)
+    log_in_fully(client, db, supervisor)
     client.post(f"/cases/{case.id}/signoff")
     db.expire_all()
     closed = db.get(Case, case.id)
@@ -121,8 +121,8 @@ def test_concurrent_claims_have_one_winner(app: Flask, make_user, db) -> None:
     clients = [app.test_client(), app.test_client()]
     for c in clients:
         c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login_as(clients[0], a.username)
-    login_as(clients[1], b.username)
+    log_in_fully(clients[0], db, a)
+    log_in_fully(clients[1], db, b)
     barrier = threading.Barrier(2)
 
     def claim(c: FlaskClient) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:01:22.268760
+Create Date: 2026-11-28 15:11:15.512196
 """
 
 from __future__ import annotations
@@ -295,6 +295,21 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("instrument_id", name=op.f("pk_instrument_enablements")),
     )
     op.create_table(
+        "mfa_credentials",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("confirmed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_step", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_mfa_credentials_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_mfa_credentials")),
+    )
+    op.create_table(
         "on_call_shifts",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.Integer(), nullable=False),
@@ -334,6 +349,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
+
+    op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_recovery_codes_code_hash")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
 
     op.create_table(
         "subject_keys",
@@ -570,11 +604,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
 
     op.drop_table("subject_keys")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
+
+    op.drop_table("recovery_codes")
     with op.batch_alter_table("outbox", schema=None) as batch_op:
         batch_op.drop_index("ix_outbox_due")
 
     op.drop_table("outbox")
     op.drop_table("on_call_shifts")
+    op.drop_table("mfa_credentials")
     op.drop_table("instrument_enablements")
     op.drop_table("counselor_faculties")
     with op.batch_alter_table("cases", schema=None) as batch_op:
