@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from screening.audit.services import append
 from tests.browser.conftest import PHONE, PageFactory, serious_violations
-from tests.browser.test_roles import log_in
+from tests.browser.test_roles import enrol_authenticator, log_in
 
 
 def test_audit_page_on_a_phone(open_page: PageFactory, make_user, db) -> None:
@@ -17,6 +17,7 @@ def test_audit_page_on_a_phone(open_page: PageFactory, make_user, db) -> None:
     db.commit()
     page = open_page(PHONE)
     log_in(page, admin.username)
+    enrol_authenticator(page)
     page.goto("/admin/audit/")
     assert page.locator("h1").inner_text() == "审计日志"
     assert not serious_violations(page), serious_violations(page)
