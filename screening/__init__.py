@@ -71,6 +71,7 @@ def _security(app: Flask) -> None:
 def _features(app: Flask) -> None:
     from screening import main, templating
     from screening.admin.routes import bp as admin_bp
+    from screening.audit.routes import bp as audit_bp
     from screening.auth import throttle
     from screening.auth.mfa_routes import bp as mfa_bp
     from screening.auth.routes import bp as auth_bp
@@ -79,15 +80,18 @@ def _features(app: Flask) -> None:
     from screening.cases.admin_routes import bp as caseadmin_bp
     from screening.cases.intake import submission_hook
     from screening.cases.routes import bp as cases_bp
+    from screening.keys import display
     from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
 
     templating.init_app(app)
+    display.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(mfa_bp)
     app.register_blueprint(sso_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(audit_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(cases_bp)

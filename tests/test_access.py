@@ -35,6 +35,7 @@ EXPECTED: dict[str, object] = {
     "admin.toggle_active": {"admin"},
     "admin.assignments": {"admin"},
     "admin.faculties": {"admin"},
+    "audit.index": {"admin"},
     "campaigns.index": {"admin"},
     "campaigns.create": {"admin"},
     "campaigns.detail": {"admin"},

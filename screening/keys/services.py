@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +13,7 @@ from sqlalchemy.orm import Session
 from screening.crypto import (
     Aad,
     KeyRing,
+    KeyRingError,
     UnreadableError,
     WrappedKey,
     blind_index,
@@ -34,6 +37,12 @@ class UnreadableText(str):
 
     unreadable = True
 
+    def __html__(self) -> str:
+        """In an HTML page the marker renders as the translated "unreadable" badge."""
+        from screening.keys.display import badge
+
+        return str(badge())
+
 
 UNREADABLE = UnreadableText("\u2014")
 
@@ -45,8 +54,27 @@ class KeyMissingError(RuntimeError):
 class Vault:
     """Seals and opens values under per-person data keys wrapped by the key ring's KEK."""
 
+    #: Seconds between looks at the key-ring file for a KEK added by `keys rotate`.
+    refresh_interval = 30.0
+
     def __init__(self, ring: KeyRing) -> None:
         self.ring = ring
+        self._next_refresh = time.monotonic() + self.refresh_interval
+        self._refresh_lock = threading.Lock()
+
+    def maybe_refresh(self) -> None:
+        """Reload the ring when its file changed, at most once per refresh_interval (a stat)."""
+        now = time.monotonic()
+        if now < self._next_refresh or not self._refresh_lock.acquire(blocking=False):
+            return
+        try:
+            self._next_refresh = now + self.refresh_interval
+            if self.ring.refresh():
+                log.info("key ring reloaded; active KEK %s", self.ring.active_kek_id)
+        except KeyRingError as exc:
+            log.warning("key ring file not reloaded, keeping the keys in memory: %s", exc)
+        finally:
+            self._refresh_lock.release()
 
     def index(self, purpose: str, value: str) -> str:
         """Return the blind index of a looked-up value (student number, e-mail)."""
@@ -59,6 +87,7 @@ class Vault:
             return cache[subject_id]  # type: ignore[no-any-return]
         row = session.get(SubjectKey, subject_id)
         if row is None:
+            self.maybe_refresh()
             key = new_data_key()
             wrapped = wrap(self.ring, key, str(subject_id))
             session.add(SubjectKey(user_id=subject_id, kek_id=wrapped.kek_id, wrapped=wrapped.blob))
@@ -157,7 +186,8 @@ class Vault:
 
     def check_problems(self, session: Session) -> list[str]:
         """Return why the ring does not match the database (empty when it does)."""
-        stored = {row.kek_id: row.check_value for row in session.scalars(select(KekCheck))}
+        rows = session.scalars(select(KekCheck).where(KekCheck.retired_at.is_(None)))
+        stored = {row.kek_id: row.check_value for row in rows}
         return self.ring.verify_check_values(stored)
 
 

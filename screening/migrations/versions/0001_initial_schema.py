@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:24:53.168722
+Create Date: 2026-11-28 15:28:56.109513
 """
 
 from __future__ import annotations
