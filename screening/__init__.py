@@ -76,6 +76,7 @@ def _features(app: Flask) -> None:
     from screening.cases.services import submission_hook
     from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
+    from screening.stats.routes import bp as stats_bp
 
     templating.init_app(app)
     app.register_blueprint(main.bp)
@@ -85,6 +86,7 @@ def _features(app: Flask) -> None:
     app.register_blueprint(responses_bp)
     app.register_blueprint(cases_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(stats_bp)
     # A flagged response opens or joins a case inside the submission's own transaction.
     app.extensions["submit_hooks"] = (submission_hook,)
 
