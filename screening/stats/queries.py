@@ -8,12 +8,13 @@ among these fixed queries only; no grouping or filter comes from user input.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Select, and_, case, func, select
 from sqlalchemy.orm import Session
 
 from screening.auth.models import User
-from screening.campaigns.models import Assignment, Campaign
+from screening.campaigns.models import Assignment, Campaign, CampaignInstrument
 from screening.stats.models import ScoreRecord
 
 #: Raw counts keyed by (group, column); they hold true values and must be suppressed first.
@@ -34,7 +35,7 @@ def _scoped(query: Select, scope: Scope) -> Select:
     return query
 
 
-def _overall(campaign_id: int, instrument_id: str) -> list:
+def _overall(campaign_id: int, instrument_id: Any) -> list[Any]:
     """Conditions selecting the overall (not subscale) results of one campaign and instrument."""
     return [
         ScoreRecord.campaign_id == campaign_id,
@@ -43,32 +44,38 @@ def _overall(campaign_id: int, instrument_id: str) -> list:
     ]
 
 
+def _has_results(scope: Scope, *conditions: Any) -> Any:
+    """EXISTS over score_records: an index probe that stops at the first matching row."""
+    query = select(ScoreRecord.key).where(*conditions)
+    return _scoped(query, scope).exists()
+
+
 def campaigns_with_results(session: Session, scope: Scope) -> list[tuple[int, str]]:
     """(id, name) of campaigns that have any results in scope, newest first."""
-    ids = _scoped(select(ScoreRecord.campaign_id).distinct(), scope)
     query = (
         select(Campaign.id, Campaign.name)
-        .where(Campaign.id.in_(ids.scalar_subquery()))
+        .where(_has_results(scope, ScoreRecord.campaign_id == Campaign.id))
         .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
     )
     return [(cid, name) for cid, name in session.execute(query)]
 
 
 def instruments_in(session: Session, campaign_id: int, scope: Scope) -> list[str]:
-    """Instrument ids with results in a campaign, in scope, sorted."""
-    query = _scoped(
-        select(ScoreRecord.instrument_id)
-        .where(ScoreRecord.campaign_id == campaign_id, ScoreRecord.subscale == "")
-        .distinct(),
-        scope,
+    """Instrument ids of a campaign that have results in scope, sorted."""
+    query = select(CampaignInstrument.instrument_id).where(
+        CampaignInstrument.campaign_id == campaign_id,
+        _has_results(scope, *_overall(campaign_id, CampaignInstrument.instrument_id)),
     )
     return sorted(session.scalars(query))
 
 
 def instruments_with_results(session: Session, scope: Scope) -> list[str]:
     """Instrument ids with results in any campaign, in scope, sorted."""
-    query = _scoped(
-        select(ScoreRecord.instrument_id).where(ScoreRecord.subscale == "").distinct(), scope
+    ids = select(CampaignInstrument.instrument_id).distinct().subquery()
+    query = select(ids.c.instrument_id).where(
+        _has_results(
+            scope, ScoreRecord.instrument_id == ids.c.instrument_id, ScoreRecord.subscale == ""
+        )
     )
     return sorted(session.scalars(query))
 

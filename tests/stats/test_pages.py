@@ -17,7 +17,7 @@ from screening import create_app
 from screening.audit.models import AuditEntry
 from screening.auth.models import Faculty
 from screening.auth.services import get_or_create_faculty
-from screening.campaigns.models import Campaign
+from screening.campaigns.models import Campaign, CampaignInstrument
 from screening.db import utcnow
 from screening.stats import reports
 from screening.stats.models import ScoreRecord
@@ -32,6 +32,8 @@ LAW_BANDS = {"mild": 3}
 
 def _records(db: Session, campaign: Campaign, faculty: Faculty, bands: dict[str, int]) -> None:
     """Add de-identified PHQ-9 results as the submit service would."""
+    if not any(i.instrument_id == "phq9" for i in campaign.instruments):
+        campaign.instruments.append(CampaignInstrument(position=1, instrument_id="phq9", version=1))
     for band, n in bands.items():
         for i in range(n):
             db.add(

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:01:22.268760
+Create Date: 2026-11-28 15:09:55.473626
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_score_records_trend",
-            ["instrument_id", "subscale", "campaign_id", "band"],
+            ["instrument_id", "subscale", "campaign_id", "band", "faculty_id"],
             unique=False,
         )
 
