@@ -50,7 +50,7 @@ def _rows(count: int) -> Iterator[tuple[Any, ...]]:
     weights = [1 + (i % 6) ** 2 for i in range(FACULTIES)]
     faculties = rng.choices(range(1, FACULTIES + 1), weights=weights, k=count)
     for i in range(count):
-        instrument = ("phq9", "gad7", "asq")[i % 3]
+        instrument = ("phq9", "gad7", "asq")[(i // CAMPAIGNS) % 3]
         bands = INSTRUMENTS[instrument]
         band_index = min(int(rng.expovariate(1.2)), len(bands) - 1)
         yield (
