@@ -18,6 +18,7 @@ from screening.audit.models import AuditEntry
 from screening.auth.models import Faculty
 from screening.auth.services import get_or_create_faculty
 from screening.campaigns.models import Campaign, CampaignInstrument
+from screening.config import ConfigError
 from screening.db import utcnow
 from screening.stats import reports
 from screening.stats.models import ScoreRecord
@@ -248,5 +249,5 @@ def test_csv_export_escapes_formulas(
 
 
 def test_refuses_to_start_with_a_minimum_below_five(instance) -> None:
-    with pytest.raises(ValueError, match="at least 5"):
+    with pytest.raises(ConfigError, match="at least 5"):
         create_app(app_config(instance, SMALL_CELL_MINIMUM=4))
