@@ -83,6 +83,7 @@ def _features(app: Flask) -> None:
     from screening.keys import display
     from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
+    from screening.stats.routes import bp as stats_bp
 
     templating.init_app(app)
     display.init_app(app)
@@ -97,6 +98,7 @@ def _features(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(caseadmin_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(stats_bp)
     # A flagged response opens or joins a case inside the submission's own transaction.
     app.extensions["submit_hooks"] = (submission_hook,)
     throttle.init_app(app)  # after every blueprint: it wraps the throttled views

@@ -11,6 +11,7 @@ from flask import Flask
 
 SECRET_FILE = "secret_key"  # noqa: S105 - a file name, not a secret
 INSECURE_SECRETS = {"", "dev", "change-me", "secret"}
+SMALL_CELL_FLOOR = 5  # the same floor as screening.stats.suppression.MINIMUM_FLOOR
 
 
 class ConfigError(RuntimeError):
@@ -116,6 +117,12 @@ def validate(config: dict[str, Any]) -> None:
     if env not in {"production", "development", "test"}:
         raise ConfigError(
             f"ENVIRONMENT is {env!r}; set SCREENING_ENVIRONMENT to production, development or test."
+        )
+    minimum = config.get("SMALL_CELL_MINIMUM", SMALL_CELL_FLOOR)
+    if isinstance(minimum, bool) or not isinstance(minimum, int) or minimum < SMALL_CELL_FLOOR:
+        raise ConfigError(
+            f"SMALL_CELL_MINIMUM is {minimum!r}: statistics need a whole number of at least "
+            f"{SMALL_CELL_FLOOR} so no small group of students can be singled out."
         )
     if env != "production":
         return

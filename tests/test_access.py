@@ -68,6 +68,13 @@ EXPECTED: dict[str, object] = {
     "caseadmin.academic_import": {"admin"},
     "notify.inbox": {"counselor", "supervisor", "dean", "admin"},
     "notify.acknowledge": {"counselor", "supervisor", "dean", "admin"},
+    "stats.index": {"dean", "supervisor", "admin"},
+    "stats.campaign": {"dean", "supervisor", "admin"},
+    "stats.chart": {"dean", "supervisor", "admin"},
+    "stats.campaign_export": {"dean", "supervisor", "admin"},
+    "stats.trend": {"dean", "supervisor", "admin"},
+    "stats.trend_chart": {"dean", "supervisor", "admin"},
+    "stats.trend_export": {"dean", "supervisor", "admin"},
 }
 
 

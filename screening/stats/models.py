@@ -36,7 +36,14 @@ class ScoreRecord(Base):
             "critical",
             "positive",
         ),
-        Index("ix_score_records_trend", "instrument_id", "subscale", "campaign_id", "band"),
+        Index(
+            "ix_score_records_trend",
+            "instrument_id",
+            "subscale",
+            "campaign_id",
+            "band",
+            "faculty_id",
+        ),
     )
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_key)

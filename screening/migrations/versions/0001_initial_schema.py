@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:28:56.109513
+Create Date: 2026-11-28 15:31:36.076790
 """
 
 from __future__ import annotations
@@ -114,7 +114,7 @@ def upgrade() -> None:
         )
         batch_op.create_index(
             "ix_score_records_trend",
-            ["instrument_id", "subscale", "campaign_id", "band"],
+            ["instrument_id", "subscale", "campaign_id", "band", "faculty_id"],
             unique=False,
         )
 

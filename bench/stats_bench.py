@@ -1,0 +1,215 @@
+"""Statistics dashboard queries on a million de-identified records, on SQLite and PostgreSQL.
+
+    python -m bench.stats_bench --db sqlite --db postgresql --records 1000000
+
+Loads synthetic score_records into a fresh database (a temporary SQLite file, or a PostgreSQL
+database created and dropped at 127.0.0.1:5432 as user postgres), then times each view the
+statistics pages build (the same query and suppression functions) and prints median and p95 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import subprocess
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_babel import Babel
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from screening.db import Base, utcnow
+from screening.instruments import load_library
+from screening.stats import queries, reports
+from screening.stats.queries import Scope
+
+ROOT = Path(__file__).resolve().parent.parent
+PG = "postgresql://postgres@127.0.0.1:5432"
+FACULTIES = 24
+CAMPAIGNS = 6
+INSTRUMENTS = {"phq9": ["minimal", "mild", "moderate", "moderately severe", "severe"]}
+INSTRUMENTS |= {"gad7": ["minimal", "mild", "moderate", "severe"], "asq": ["negative", "positive"]}
+COLUMNS = (
+    "key, campaign_id, instrument_id, instrument_version, subscale, faculty_id, cohort_year, "
+    "band, critical, positive, week"
+)
+
+
+def _rows(count: int) -> Iterator[tuple[Any, ...]]:
+    """Synthetic de-identified records with a skewed faculty size and band distribution."""
+    rng = random.Random(7)
+    weights = [1 + (i % 6) ** 2 for i in range(FACULTIES)]
+    faculties = rng.choices(range(1, FACULTIES + 1), weights=weights, k=count)
+    for i in range(count):
+        instrument = ("phq9", "gad7", "asq")[(i // CAMPAIGNS) % 3]
+        bands = INSTRUMENTS[instrument]
+        band_index = min(int(rng.expovariate(1.2)), len(bands) - 1)
+        yield (
+            uuid.uuid4().hex,
+            1 + i % CAMPAIGNS,
+            instrument,
+            1,
+            "",
+            faculties[i],
+            2021 + i % 4,
+            bands[band_index],
+            band_index == len(bands) - 1,
+            band_index >= 2,
+            "2026-W10",
+        )
+
+
+def _reference_rows(session: Session) -> None:
+    """Faculties, campaigns and their instruments the records point at."""
+    now = utcnow()
+    for f in range(1, FACULTIES + 1):
+        session.execute(
+            text("INSERT INTO faculties (id, code, name_en, name_zh) VALUES (:i, :c, :e, :z)"),
+            {"i": f, "c": f"F{f}", "e": f"Faculty {f}", "z": f"学院{f}"},
+        )
+    for c in range(1, CAMPAIGNS + 1):
+        opens = now - timedelta(days=180 * (CAMPAIGNS - c))
+        session.execute(
+            text(
+                "INSERT INTO campaigns (id, name, opens_at, closes_at, show_results, "
+                "consent_version, reminder_days, created_at) "
+                "VALUES (:i, :n, :o, :c, false, 'v1', '', :o)"
+            ),
+            {"i": c, "n": f"Campaign {c}", "o": opens, "c": opens + timedelta(days=14)},
+        )
+        for position, instrument in enumerate(INSTRUMENTS, 1):
+            session.execute(
+                text(
+                    "INSERT INTO campaign_instruments (campaign_id, position, instrument_id, "
+                    "version) VALUES (:c, :p, :i, 1)"
+                ),
+                {"c": c, "p": position, "i": instrument},
+            )
+    session.commit()
+
+
+def _load(engine: Engine, count: int) -> float:
+    """Bulk-load count records (COPY on PostgreSQL, executemany on SQLite); seconds taken."""
+    start = time.perf_counter()
+    raw = engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+        if engine.dialect.name == "postgresql":
+            with cursor.copy(f"COPY score_records ({COLUMNS}) FROM STDIN") as copy:  # type: ignore[attr-defined]
+                for row in _rows(count):
+                    copy.write_row(row)
+            raw.commit()
+            cursor.execute("ANALYZE score_records")
+        else:
+            marks = ", ".join("?" * len(COLUMNS.split(",")))
+            cursor.executemany(
+                f"INSERT INTO score_records ({COLUMNS}) VALUES ({marks})",  # noqa: S608
+                _rows(count),
+            )
+            raw.commit()
+            cursor.execute("ANALYZE")
+        raw.commit()
+    finally:
+        raw.close()
+    return time.perf_counter() - start
+
+
+@contextmanager
+def database(kind: str) -> Iterator[Engine]:
+    """A fresh, empty database with the schema of the models."""
+    import screening.models  # noqa: F401 - registers every table on the metadata
+
+    if kind == "sqlite":
+        with tempfile.TemporaryDirectory(prefix="screening-stats-bench-") as tmp:
+            engine = create_engine(f"sqlite:///{Path(tmp) / 'bench.sqlite'}")
+            Base.metadata.create_all(engine)
+            yield engine
+            engine.dispose()
+        return
+    name = f"screening_stats_bench_{uuid.uuid4().hex[:8]}"
+    psql = ["psql", "-h", "127.0.0.1", "-U", "postgres", "-qc"]
+    subprocess.run([*psql, f"CREATE DATABASE {name}"], check=True, capture_output=True)
+    engine = create_engine(f"{PG.replace('postgresql:', 'postgresql+psycopg:')}/{name}")
+    try:
+        Base.metadata.create_all(engine)
+        yield engine
+    finally:
+        engine.dispose()
+        subprocess.run([*psql, f"DROP DATABASE {name}"], check=True, capture_output=True)
+
+
+def _cases(session: Session) -> dict[str, Callable[[], object]]:
+    """Each view the pages build, for the whole university and for one faculty's dean."""
+    library = load_library(ROOT / "questionnaires")
+    settings: dict[str, Any] = {"lang": "en", "minimum": 10}
+    cases: dict[str, Callable[[], object]] = {}
+    for label, scope in (("all", Scope()), ("faculty", Scope(3))):
+        cases[f"campaign list ({label})"] = lambda s=scope: queries.campaigns_with_results(
+            session, s
+        )
+        cases[f"instruments of campaign ({label})"] = lambda s=scope: queries.instruments_in(
+            session, 3, s
+        )
+        for key in reports.CAMPAIGN_VIEWS:
+            cases[f"{key} view ({label})"] = lambda k=key, s=scope: reports.campaign_view(
+                session, library, k, 3, "phq9", s, **settings
+            )
+        cases[f"participation ({label})"] = lambda s=scope: reports.participation_view(
+            session, 3, s, **settings
+        )
+        cases[f"trend ({label})"] = lambda s=scope: reports.trend(
+            session, library, "phq9", s, **settings
+        )
+    return cases
+
+
+def bench(kind: str, records: int, repeats: int) -> list[tuple[str, float, float]]:
+    """Load the records, then time every case; (name, median ms, p95 ms) rows."""
+    with database(kind) as engine:
+        with Session(engine) as session:
+            _reference_rows(session)
+        seconds = _load(engine, records)
+        print(f"{kind}: loaded {records:,} records in {seconds:.1f} s")
+        app = Flask(__name__)
+        Babel(app)
+        results = []
+        with app.test_request_context(), Session(engine) as session:
+            for name, run in _cases(session).items():
+                run()  # warm the cache once
+                times = []
+                for _ in range(repeats):
+                    start = time.perf_counter()
+                    run()
+                    times.append((time.perf_counter() - start) * 1000)
+                times.sort()
+                p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+                results.append((name, statistics.median(times), p95))
+        return results
+
+
+def main() -> None:
+    """Parse arguments, run each database, print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", action="append", choices=["sqlite", "postgresql"])
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    for kind in args.db or ["sqlite", "postgresql"]:
+        rows = bench(kind, args.records, args.repeats)
+        print(f"\n{kind}, {args.records:,} records")
+        print(f"{'query':<36} {'median ms':>10} {'p95 ms':>10}")
+        for name, median, p95 in rows:
+            print(f"{name:<36} {median:>10.1f} {p95:>10.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,159 @@
+"""Fixed aggregate queries over the de-identified table: indexed GROUP BY, never decryption.
+
+Every function takes a ``Scope``: a dean tied to a faculty gets ``Scope(faculty_id)`` and the
+faculty filter is part of the SQL, so other faculties' rows are never read for them. Callers choose
+among these fixed queries only; no grouping or filter comes from user input.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy.orm import Session
+
+from screening.auth.models import User
+from screening.campaigns.models import Assignment, Campaign, CampaignInstrument
+from screening.stats.models import ScoreRecord
+
+#: Raw counts keyed by (group, column); they hold true values and must be suppressed first.
+Counts = dict[tuple[int, str], int]
+
+
+@dataclass(frozen=True)
+class Scope:
+    """Which rows a viewer may aggregate: one faculty, or the whole university (None)."""
+
+    faculty_id: int | None = None
+
+
+def _scoped(query: Select, scope: Scope) -> Select:
+    """Add the faculty filter of a scoped viewer."""
+    if scope.faculty_id is not None:
+        query = query.where(ScoreRecord.faculty_id == scope.faculty_id)
+    return query
+
+
+def _overall(campaign_id: int, instrument_id: Any) -> list[Any]:
+    """Conditions selecting the overall (not subscale) results of one campaign and instrument."""
+    return [
+        ScoreRecord.campaign_id == campaign_id,
+        ScoreRecord.instrument_id == instrument_id,
+        ScoreRecord.subscale == "",
+    ]
+
+
+def _has_results(scope: Scope, *conditions: Any) -> Any:
+    """EXISTS over score_records: an index probe that stops at the first matching row."""
+    query = select(ScoreRecord.key).where(*conditions)
+    return _scoped(query, scope).exists()
+
+
+def campaigns_with_results(session: Session, scope: Scope) -> list[tuple[int, str]]:
+    """(id, name) of campaigns that have any results in scope, newest first."""
+    query = (
+        select(Campaign.id, Campaign.name)
+        .where(_has_results(scope, ScoreRecord.campaign_id == Campaign.id))
+        .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+    )
+    return [(cid, name) for cid, name in session.execute(query)]
+
+
+def instruments_in(session: Session, campaign_id: int, scope: Scope) -> list[str]:
+    """Instrument ids of a campaign that have results in scope, sorted."""
+    query = select(CampaignInstrument.instrument_id).where(
+        CampaignInstrument.campaign_id == campaign_id,
+        _has_results(scope, *_overall(campaign_id, CampaignInstrument.instrument_id)),
+    )
+    return sorted(session.scalars(query))
+
+
+def instruments_with_results(session: Session, scope: Scope) -> list[str]:
+    """Instrument ids with results in any campaign, in scope, sorted."""
+    ids = select(CampaignInstrument.instrument_id).distinct().subquery()
+    query = select(ids.c.instrument_id).where(
+        _has_results(
+            scope, ScoreRecord.instrument_id == ids.c.instrument_id, ScoreRecord.subscale == ""
+        )
+    )
+    return sorted(session.scalars(query))
+
+
+def bands_by_faculty(
+    session: Session, campaign_id: int, instrument_id: str, scope: Scope
+) -> Counts:
+    """Count of results per (faculty id, band)."""
+    query = _scoped(
+        select(ScoreRecord.faculty_id, ScoreRecord.band, func.count())
+        .where(*_overall(campaign_id, instrument_id))
+        .group_by(ScoreRecord.faculty_id, ScoreRecord.band),
+        scope,
+    )
+    return {(fac, band): n for fac, band, n in session.execute(query)}
+
+
+def bands_by_cohort(session: Session, campaign_id: int, instrument_id: str, scope: Scope) -> Counts:
+    """Count of results per (cohort year, band)."""
+    query = _scoped(
+        select(ScoreRecord.cohort_year, ScoreRecord.band, func.count())
+        .where(*_overall(campaign_id, instrument_id))
+        .group_by(ScoreRecord.cohort_year, ScoreRecord.band),
+        scope,
+    )
+    return {(year, band): n for year, band, n in session.execute(query)}
+
+
+def flags_by_faculty(
+    session: Session, campaign_id: int, instrument_id: str, scope: Scope
+) -> Counts:
+    """Per faculty: results ("total"), positive screens ("positive") and critical ("critical")."""
+    query = _scoped(
+        select(
+            ScoreRecord.faculty_id,
+            func.count(),
+            func.sum(case((ScoreRecord.positive, 1), else_=0)),
+            func.sum(case((ScoreRecord.critical, 1), else_=0)),
+        )
+        .where(*_overall(campaign_id, instrument_id))
+        .group_by(ScoreRecord.faculty_id),
+        scope,
+    )
+    counts: Counts = {}
+    for fac, total, positive, critical in session.execute(query):
+        counts[(fac, "total")] = int(total)
+        counts[(fac, "positive")] = int(positive or 0)
+        counts[(fac, "critical")] = int(critical or 0)
+    return counts
+
+
+def bands_by_campaign(session: Session, instrument_id: str, scope: Scope) -> Counts:
+    """Count of results per (campaign id, band) across all campaigns, for the trend."""
+    query = _scoped(
+        select(ScoreRecord.campaign_id, ScoreRecord.band, func.count())
+        .where(ScoreRecord.instrument_id == instrument_id, ScoreRecord.subscale == "")
+        .group_by(ScoreRecord.campaign_id, ScoreRecord.band),
+        scope,
+    )
+    return {(cid, band): n for cid, band, n in session.execute(query)}
+
+
+def participation_by_faculty(session: Session, campaign_id: int, scope: Scope) -> Counts:
+    """Per faculty: assigned students ("assigned") and those who completed ("completed")."""
+    query = (
+        select(
+            User.faculty_id,
+            func.count(),
+            func.sum(case((Assignment.status == "completed", 1), else_=0)),
+        )
+        .join(User, and_(User.id == Assignment.student_id))
+        .where(Assignment.campaign_id == campaign_id, User.faculty_id.is_not(None))
+        .group_by(User.faculty_id)
+    )
+    if scope.faculty_id is not None:
+        query = query.where(User.faculty_id == scope.faculty_id)
+    counts: Counts = {}
+    for fac, assigned, completed in session.execute(query):
+        counts[(fac, "assigned")] = int(assigned)
+        counts[(fac, "completed")] = int(completed or 0)
+    return counts

@@ -1,0 +1,236 @@
+"""The fixed statistics views: raw counts from queries, suppressed, labelled, ready to publish.
+
+Raw counts never leave this module: every view holds only a SuppressedTable and rates computed
+from it. The page, its chart and its CSV all come from the same view object, so they agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from screening.auth.models import Faculty
+from screening.campaigns.models import Campaign
+from screening.instruments import Library
+from screening.stats import queries
+from screening.stats.queries import Counts, Scope
+from screening.stats.suppression import CountTable, Shown, SuppressedTable, row_rates, suppress
+
+#: The fixed views of one campaign and instrument; nothing else can be asked for.
+CAMPAIGN_VIEWS = ("faculty", "cohort", "positive", "critical")
+PARTICIPATION = "participation"
+TREND = "trend"
+NOT_SHOWN = "—"
+
+
+@dataclass(frozen=True)
+class View:
+    """One published table: title, suppressed counts and, optionally, each row's rate."""
+
+    key: str
+    title: str
+    corner: str
+    table: SuppressedTable
+    #: Share of the row total in the first column, None where it would rest on hidden counts.
+    rates: tuple[float | None, ...] | None = None
+    rate_label: str = ""
+
+    def rows(self) -> list[list[Shown]]:
+        """Header, body and totals rows exactly as shown on the page and in the CSV."""
+        rows = [list(row) for row in self.table.to_rows(_("Total"), self.corner)]
+        if self.rates is not None:
+            rows[0].append(self.rate_label)
+            for row, rate in zip(rows[1:-1], self.rates, strict=True):
+                row.append(format_rate(rate))
+            rows[-1].append(format_rate(self.overall_rate()))
+        return rows
+
+    def overall_rate(self) -> float | None:
+        """The first column's share of the grand total, when both are shown and not small."""
+        n_rows, n_cols = self.table.shape
+        part = self.table.visible_value(n_rows, 0)
+        whole = self.table.visible_value(n_rows, n_cols)
+        if part is None or whole is None or whole < self.table.minimum:
+            return None
+        return part / whole
+
+
+def format_rate(rate: float | None) -> str:
+    """A rate as a percentage with one decimal, or a dash where it is not published."""
+    return NOT_SHOWN if rate is None else f"{rate * 100:.1f}%"
+
+
+def _label(mapping: object, lang: str) -> str:
+    """A label in lang, falling back to English and then any language."""
+    if not isinstance(mapping, dict) and not hasattr(mapping, "get"):
+        return str(mapping)
+    values = dict(mapping)  # type: ignore[call-overload]
+    return str(values.get(lang) or values.get("en") or next(iter(values.values()), ""))
+
+
+def band_columns(
+    library: Library, instrument_id: str, seen: set[str], lang: str
+) -> list[tuple[str, str]]:
+    """(band id, label) in the instrument's order, then bands only older versions used."""
+    columns: list[tuple[str, str]] = []
+    try:
+        instrument = library.get(instrument_id)
+        for band in instrument.bands:
+            if band.id not in (c[0] for c in columns):
+                columns.append((band.id, _label(band.label, lang)))
+    except KeyError:
+        pass
+    known = {c[0] for c in columns}
+    for band_id in sorted(seen - known):
+        columns.append((band_id, band_id or _("Completed")))
+    return columns or [("", _("Completed"))]
+
+
+def instrument_title(library: Library, instrument_id: str, lang: str) -> str:
+    """The instrument's title in lang, or its id when the library no longer has it."""
+    try:
+        return _label(library.get(instrument_id).title, lang)
+    except KeyError:
+        return instrument_id
+
+
+def faculty_names(session: Session, lang: str) -> dict[int, str]:
+    """Faculty id to its name in lang."""
+    names = {}
+    for fac in session.scalars(select(Faculty).order_by(Faculty.code)):
+        names[fac.id] = fac.name_zh if lang.startswith("zh") else fac.name_en
+    return names
+
+
+def _table(
+    counts: Counts,
+    groups: Sequence[int],
+    label: Callable[[int], str],
+    columns: Sequence[tuple[str, str]],
+    minimum: int,
+) -> SuppressedTable:
+    """Suppress a (group, column) count mapping laid out in the given order."""
+    cells = tuple(tuple(counts.get((g, c), 0) for c, _label in columns) for g in groups)
+    labels = tuple(label(g) for g in groups)
+    return suppress(CountTable(labels, tuple(lbl for _c, lbl in columns), cells), minimum)
+
+
+def campaign_view(
+    session: Session,
+    library: Library,
+    key: str,
+    campaign_id: int,
+    instrument_id: str,
+    scope: Scope,
+    *,
+    lang: str,
+    minimum: int,
+) -> View | None:
+    """One fixed view of a campaign's instrument; None when there are no results in scope."""
+    if key == "faculty" or key == "cohort":
+        fetch = queries.bands_by_faculty if key == "faculty" else queries.bands_by_cohort
+        counts = fetch(session, campaign_id, instrument_id, scope)
+        if not counts:
+            return None
+        columns = band_columns(library, instrument_id, {b for _g, b in counts}, lang)
+        groups = sorted({g for g, _b in counts})
+        if key == "faculty":
+            names = faculty_names(session, lang)
+            title, corner = _("Results by faculty and band"), _("Faculty")
+            return View(key, title, corner, _table(counts, groups, names.get, columns, minimum))
+        title, corner = _("Results by cohort and band"), _("Cohort")
+        return View(key, title, corner, _table(counts, groups, str, columns, minimum))
+    if key in ("positive", "critical"):
+        flags = queries.flags_by_faculty(session, campaign_id, instrument_id, scope)
+        if not flags:
+            return None
+        split = {(g, "yes"): flags[(g, key)] for g, name in flags if name == "total"} | {
+            (g, "no"): flags[(g, "total")] - flags[(g, key)] for g, name in flags if name == "total"
+        }
+        if key == "positive":
+            title, cols = _("Positive screens"), [("yes", _("Positive")), ("no", _("Not positive"))]
+        else:
+            title, cols = _("Critical answers"), [("yes", _("Critical")), ("no", _("Not critical"))]
+        return _rate_view(session, key, title, split, cols, lang, minimum)
+    raise KeyError(key)
+
+
+def participation_view(
+    session: Session, campaign_id: int, scope: Scope, *, lang: str, minimum: int
+) -> View | None:
+    """Completed and not completed assignments per faculty, with the participation rate."""
+    counts = queries.participation_by_faculty(session, campaign_id, scope)
+    if not counts:
+        return None
+    split = {(g, "yes"): counts[(g, "completed")] for g, n in counts if n == "assigned"} | {
+        (g, "no"): counts[(g, "assigned")] - counts[(g, "completed")]
+        for g, n in counts
+        if n == "assigned"
+    }
+    cols = [("yes", _("Completed")), ("no", _("Not completed"))]
+    return _rate_view(session, PARTICIPATION, _("Participation"), split, cols, lang, minimum)
+
+
+def _rate_view(
+    session: Session,
+    key: str,
+    title: str,
+    split: Counts,
+    cols: list[tuple[str, str]],
+    lang: str,
+    minimum: int,
+) -> View:
+    """A faculty x (yes, no) table with the share of yes, only over unsuppressed rows."""
+    names = faculty_names(session, lang)
+    groups = sorted({g for g, _c in split})
+    table = _table(split, groups, names.get, cols, minimum)
+    return View(key, title, _("Faculty"), table, row_rates(table, 0), _("Rate"))
+
+
+@dataclass(frozen=True)
+class Trend:
+    """Bands per campaign over time, suppressed, with each band's share per campaign."""
+
+    view: View
+    shares: dict[str, list[float | None]]
+
+    def share_rows(self) -> list[list[str]]:
+        """Campaigns by bands as percentages, a dash where the share is not published."""
+        header = [self.view.corner, *self.shares]
+        body = [
+            [label, *(format_rate(values[i]) for values in self.shares.values())]
+            for i, label in enumerate(self.view.table.row_labels)
+        ]
+        return [header, *body]
+
+
+def trend(
+    session: Session,
+    library: Library,
+    instrument_id: str,
+    scope: Scope,
+    *,
+    lang: str,
+    minimum: int,
+) -> Trend | None:
+    """The trend view of one instrument across campaigns; None without results in scope."""
+    counts = queries.bands_by_campaign(session, instrument_id, scope)
+    if not counts:
+        return None
+    ids = {cid for cid, _b in counts}
+    rows = session.execute(
+        select(Campaign.id, Campaign.name)
+        .where(Campaign.id.in_(ids))
+        .order_by(Campaign.opens_at, Campaign.id)
+    ).all()
+    order = [cid for cid, _name in rows]
+    names = {cid: name for cid, name in rows}
+    columns = band_columns(library, instrument_id, {b for _c, b in counts}, lang)
+    table = _table(counts, order, lambda cid: names.get(cid, str(cid)), columns, minimum)
+    shares = {label: list(row_rates(table, i)) for i, (_id, label) in enumerate(columns)}
+    view = View(TREND, _("Bands by campaign"), _("Campaign"), table)
+    return Trend(view, shares)
