@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:31:36.076790
+Create Date: 2026-11-28 15:37:22.982396
 """
 
 from __future__ import annotations
