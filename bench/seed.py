@@ -34,6 +34,37 @@ def main(students: int) -> None:
             if n % 500 == 499:
                 s.commit()
         s.commit()
+        from datetime import timedelta
+
+        from screening.campaigns.services import create_campaign
+        from screening.db import utcnow
+
+        create_campaign(
+            s,
+            app.extensions["library"],
+            name="bench",
+            instruments=["phq9"],
+            steps={},
+            faculties=faculties,
+            cohorts=[cohort],
+            opens_at=utcnow() - timedelta(days=1),
+            closes_at=utcnow() + timedelta(days=30),
+            show_results=False,
+            consent_version="v1",
+            reminder_days="",
+            created_by=None,
+        )
+        counselor = create_user(
+            s,
+            role=Role.COUNSELOR,
+            username="bench.counselor",
+            password_hash=shared,
+            faculties=faculties,
+            name="c",
+            email="c@x.y",
+        )
+        s.commit()
+        del counselor
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ variables (e.g. SCREENING_DATABASE_URL), then the test mapping.
 # MAIL_SERVER = "smtp.example.edu"
 # MAIL_PORT = 25
 # MAIL_FROM = "screening@example.edu"
+# MAIL_STARTTLS = True  # and MAIL_USERNAME / MAIL_PASSWORD when the relay requires a log-in
 
 # Shared rate-limit counters when several hosts serve the app.
 # RATELIMIT_STORAGE_URI = "redis://127.0.0.1:6379/0"

@@ -59,34 +59,43 @@ def _security(app: Flask) -> None:
     from flask_wtf import CSRFProtect
 
     from screening import errors
-    from screening.auth import access, setup
+    from screening.auth import access, sessions, setup
 
     CSRFProtect(app)
     setup.init_app(app)
     errors.init_app(app)
+    app.before_request(sessions.check_timeouts)  # an expired session is gone before the check
     app.before_request(access.enforce)
 
 
 def _features(app: Flask) -> None:
     from screening import main, templating
     from screening.admin.routes import bp as admin_bp
+    from screening.auth import throttle
+    from screening.auth.mfa_routes import bp as mfa_bp
     from screening.auth.routes import bp as auth_bp
+    from screening.auth.sso_routes import bp as sso_bp
     from screening.campaigns.routes import bp as campaigns_bp
+    from screening.cases.admin_routes import bp as caseadmin_bp
+    from screening.cases.intake import submission_hook
     from screening.cases.routes import bp as cases_bp
-    from screening.cases.services import submission_hook
     from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
 
     templating.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
+    app.register_blueprint(mfa_bp)
+    app.register_blueprint(sso_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(caseadmin_bp)
     app.register_blueprint(notify_bp)
     # A flagged response opens or joins a case inside the submission's own transaction.
     app.extensions["submit_hooks"] = (submission_hook,)
+    throttle.init_app(app)  # after every blueprint: it wraps the throttled views
 
 
 def _commands(app: Flask) -> None:

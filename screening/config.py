@@ -42,12 +42,42 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 25,
         "MAIL_FROM": "screening@localhost",
+        "MAIL_USERNAME": "",  # SMTP log-in, when the relay requires one
+        "MAIL_PASSWORD": "",
+        "MAIL_STARTTLS": False,
         "SMALL_CELL_MINIMUM": 10,
         # Time to first contact per risk tier, in hours; escalation starts after it.
         "CASE_SLA_HOURS": {"crisis": 1, "high": 24, "moderate": 72},
+        # Registrar signals that open an academic case: failed_credits >= X, gpa < Y,
+        # absences >= Z (one crossed: moderate tier; two or more: high).
+        "CASE_ACADEMIC_THRESHOLDS": {"failed_credits": 10, "gpa": 2.0, "absences": 15},
         "WORKER_INTERVAL_SECONDS": 30,
-        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
+        "RATELIMIT_KEY_PREFIX": "screening",
+        # Failed attempts only; "N per period" separated by ";". No account is ever locked.
+        "LOGIN_LIMIT_ACCOUNT": "10 per 15 minutes; 100 per day",
+        "LOGIN_LIMIT_ADDRESS": "30 per minute; 1000 per day",
+        "MFA_LIMIT_ACCOUNT": "5 per 5 minutes; 50 per day",
+        "MFA_LIMIT_ADDRESS": "30 per minute; 1000 per day",
+        # Hops of reverse proxies whose X-Forwarded-For is believed (0: none).
         "TRUSTED_PROXIES": 0,
+        # Seconds: idle time before a session ends (by role) and the absolute session length.
+        "SESSION_IDLE_STAFF": 15 * 60,
+        "SESSION_IDLE_STUDENT": 30 * 60,
+        "SESSION_ABSOLUTE": 12 * 3600,
+        "SESSION_COOKIE_NAME": "__Host-session",
+        "SESSION_COOKIE_PATH": "/",
+        "SESSION_COOKIE_DOMAIN": None,
+        # Single sign-on (optional): CAS 2.0/3.0 and OpenID Connect; see docs/security.md.
+        "CAS_SERVER_URL": None,
+        "OIDC_ISSUER": None,
+        "OIDC_CLIENT_ID": None,
+        "OIDC_CLIENT_SECRET": None,
+        "OIDC_SCOPES": "openid profile",
+        "OIDC_LOGIN_CLAIM": "preferred_username",
+        "SSO_TIMEOUT": 10,
+        # Staff logging in through SSO still give the second factor unless this is set.
+        "SSO_SKIPS_MFA": False,
         "PASSWORD_HASH_TIME_COST": 2,
         "PASSWORD_HASH_MEMORY_KIB": 19456,
         "PASSWORD_HASH_PARALLELISM": 1,
@@ -65,6 +95,11 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_prefixed_env(prefix="SCREENING")
     if test_config is not None:
         app.config.from_mapping(test_config)
+    # The __Host- prefix needs HTTPS; development and tests run on plain HTTP.
+    if app.config["ENVIRONMENT"] != "production" and (
+        app.config["SESSION_COOKIE_NAME"] == "__Host-session"
+    ):
+        app.config["SESSION_COOKIE_NAME"] = "session"
     if app.config["ENVIRONMENT"] == "development":
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
@@ -99,6 +134,14 @@ def validate(config: dict[str, Any]) -> None:
     if not config.get("SESSION_COOKIE_SECURE"):
         problems.append(
             "SESSION_COOKIE_SECURE is off: session cookies must travel only over HTTPS."
+        )
+    name = str(config.get("SESSION_COOKIE_NAME") or "")
+    if name.startswith("__Host-") and (
+        config.get("SESSION_COOKIE_DOMAIN") or config.get("SESSION_COOKIE_PATH") != "/"
+    ):
+        problems.append(
+            "SESSION_COOKIE_NAME has the __Host- prefix, which needs SESSION_COOKIE_PATH '/' "
+            "and no SESSION_COOKIE_DOMAIN."
         )
     if problems:
         raise ConfigError("Screening refuses to start:\n- " + "\n- ".join(problems))

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from screening import db
 from screening.audit.services import append as audit
+from screening.auth import mfa
 from screening.auth.models import Role, User
 from screening.auth.services import create_user, get_or_create_cohort, get_or_create_faculty, hasher
 from screening.campaigns.models import Assignment
@@ -95,6 +96,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
             password_hash=staff_hash,
         )
         user.is_advisor = username == "advisor"
+        mfa.enrol_without_confirmation(s, user)  # codes: `flask --app wsgi demo-code NAME`
     _rota(s)
     _screening(s, rng, faculties, cohorts)
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")

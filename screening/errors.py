@@ -74,6 +74,17 @@ def init_app(app: Flask) -> None:
         )
 
     app.after_request(security_headers)
+    app.before_request(refuse_oversized)
+    app.before_request(refuse_nul)
+
+
+def refuse_oversized() -> None:
+    """413 for a declared body above MAX_CONTENT_LENGTH, before any view (or a 404) runs."""
+    from flask import abort, current_app
+
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if limit and request.content_length is not None and request.content_length > limit:
+        abort(413)
 
 
 def security_headers(response: Response) -> Response:
@@ -92,3 +103,15 @@ def security_headers(response: Response) -> Response:
     if response.mimetype == "text/html":
         headers["Cache-Control"] = "no-store"
     return response
+
+
+def refuse_nul() -> None:
+    """400 for a NUL character in any query or form value: no field needs one, and PostgreSQL
+    cannot store one (it would otherwise surface as a server error deep in a service)."""
+    from flask import abort
+
+    values = [*request.args.values()]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += request.form.values()
+    if any("\x00" in value for value in values):
+        abort(400)

@@ -1,7 +1,7 @@
 """Imports every feature's models so the metadata knows all tables (migrations, tests)."""
 
 from screening.audit.models import AuditEntry, AuditHead
-from screening.auth.models import Cohort, Faculty, User
+from screening.auth.models import Cohort, Faculty, MfaCredential, RecoveryCode, User
 from screening.campaigns.models import (
     Assignment,
     Campaign,
@@ -10,7 +10,13 @@ from screening.campaigns.models import (
     CrisisResource,
     InstrumentEnablement,
 )
-from screening.cases.models import Case, CaseEvent, OnCallShift
+from screening.cases.models import (
+    BreakGlassGrant,
+    Case,
+    CaseEvent,
+    OnCallShift,
+    TierMapping,
+)
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
@@ -21,6 +27,7 @@ __all__ = [
     "Assignment",
     "AuditEntry",
     "AuditHead",
+    "BreakGlassGrant",
     "Campaign",
     "CampaignInstrument",
     "Case",
@@ -32,11 +39,14 @@ __all__ = [
     "Faculty",
     "InstrumentEnablement",
     "KekCheck",
+    "MfaCredential",
     "OnCallShift",
     "OutboxMessage",
+    "RecoveryCode",
     "ScoreRecord",
     "ShredRecord",
     "SubjectKey",
     "Submission",
+    "TierMapping",
     "User",
 ]

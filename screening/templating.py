@@ -21,8 +21,16 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("campaigns.index", _l("Campaigns"), frozenset({"admin"})),
     ("cases.queue", _l("Cases"), frozenset({"counselor", "supervisor"})),
     ("cases.register", _l("Risk register"), frozenset({"supervisor", "admin"})),
-    ("cases.rota", _l("On-call rota"), frozenset({"admin"})),
+    ("cases.measures", _l("Case handling"), frozenset({"supervisor", "admin"})),
+    ("caseadmin.rota", _l("On-call rota"), frozenset({"admin"})),
+    ("caseadmin.tier_index", _l("Risk tiers"), frozenset({"admin"})),
+    ("caseadmin.academic_import", _l("Registrar data"), frozenset({"admin"})),
     ("notify.inbox", _l("Alerts"), frozenset({"counselor", "supervisor", "dean", "admin"})),
+    (
+        "mfa.setup",
+        _l("Account security"),
+        frozenset({"student", "counselor", "supervisor", "dean", "admin"}),
+    ),
 ]
 
 
@@ -55,6 +63,7 @@ ALERT_LABELS = {
     "case.new": _l("New case"),
     "case.escalated": _l("Case escalated"),
     "case.signoff": _l("Close-out awaiting your sign-off"),
+    "case.breakglass": _l("Emergency access used"),
     "reminder": _l("Reminder"),
 }
 EVENT_LABELS = {
@@ -71,6 +80,8 @@ EVENT_LABELS = {
     "close_requested": _l("Close-out requested"),
     "closed": _l("Closed"),
     "signed_off": _l("Signed off"),
+    "signoff_refused": _l("Sign-off refused; case reopened"),
+    "break_glass": _l("Emergency access (break-glass)"),
 }
 
 

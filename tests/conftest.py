@@ -182,21 +182,69 @@ def make_user(db: Session, faculty: Faculty) -> UserFactory:
 
 
 def login_as(client: FlaskClient, login: str, password: str = PASSWORD) -> Any:
-    """Post the log-in form."""
+    """Post the log-in form (the password step; staff then owe the second factor)."""
     return client.post("/auth/login", data={"login": login, "password": password})
 
 
+def enrol_mfa(db: Session, user: User) -> str:
+    """Give the user a confirmed TOTP authenticator; return its secret."""
+    from screening.auth import mfa
+    from screening.auth.models import MfaCredential
+    from screening.db import utcnow
+
+    secret = mfa.begin(db, user)
+    credential = db.get(MfaCredential, user.id)
+    assert credential is not None
+    credential.confirmed_at = utcnow()
+    db.commit()
+    return secret
+
+
+def totp_code(db: Session, user: User, secret: str) -> str:
+    """A code the server will accept now: the current step, or the next if that was used."""
+    import pyotp
+
+    from screening.auth import clock
+    from screening.auth.models import MfaCredential
+
+    credential = db.get(MfaCredential, user.id)
+    assert credential is not None
+    db.refresh(credential)
+    totp = pyotp.TOTP(secret)
+    step = int(clock.now()) // totp.interval
+    if credential.last_step is not None and step <= credential.last_step:
+        step = credential.last_step + 1
+    return totp.generate_otp(step)
+
+
+def pass_mfa(client: FlaskClient, db: Session, user: User, secret: str) -> Any:
+    """Post a valid code to the second-factor page."""
+    return client.post("/auth/mfa", data={"code": totp_code(db, user, secret)})
+
+
+def log_in_fully(client: FlaskClient, db: Session, user: User, login: str | None = None) -> Any:
+    """Password, then the second factor when owed (staff, enrolled students); last answer."""
+    from screening.auth import mfa
+
+    response = login_as(client, login or user.username or "")
+    assert response.status_code == 302, response.data
+    if response.headers["Location"].startswith("/auth/mfa"):
+        secret = mfa.secret_of(db, user) if mfa.enrolled(db, user) else enrol_mfa(db, user)
+        assert secret is not None
+        response = pass_mfa(client, db, user, secret)
+        assert response.status_code == 302, response.data
+    return response
+
+
 @pytest.fixture
-def logged_in(client: FlaskClient, make_user: UserFactory) -> Callable[[str], User]:
-    """Log the client in as a new user of the given role."""
+def logged_in(client: FlaskClient, make_user: UserFactory, db: Session) -> Callable[[str], User]:
+    """Log the client in as a new user of the given role; staff complete MFA transparently."""
 
     def as_role(role: str, **kwargs: Any) -> User:
         if role == "student":
             kwargs.setdefault("student_number", f"S{os.urandom(4).hex()}")
         user = make_user(role, **kwargs)
-        login = user.username or kwargs["student_number"]
-        response = login_as(client, login)
-        assert response.status_code == 302, response.data
+        log_in_fully(client, db, user, user.username or kwargs["student_number"])
         return user
 
     return as_role

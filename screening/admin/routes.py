@@ -11,9 +11,15 @@ from werkzeug.wrappers import Response
 from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
-from screening.auth.forms import AssignmentForm, FacultyForm, ToggleForm, UserForm
+from screening.auth.forms import (
+    AssignmentForm,
+    FacultyForm,
+    ToggleForm,
+    UserForm,
+    password_message,
+)
 from screening.auth.models import Faculty, Role, User
-from screening.auth.services import AccountError, create_user, person
+from screening.auth.services import AccountError, WeakPassword, create_user, person
 from screening.forms import choices
 from screening.i18n import current_locale as locale
 from screening.templating import role_label
@@ -75,6 +81,12 @@ def users() -> str | Response:
                 reason=f"role={role}",
             )
             s.commit()
+        except WeakPassword as exc:
+            s.rollback()
+            form.password.errors = [
+                *form.password.errors,
+                password_message(exc.reason, exc.minimum),
+            ]
         except AccountError as exc:
             s.rollback()
             form.username.errors = [*form.username.errors, str(exc)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import Flask, abort, current_app, redirect, request, url_for
+from flask import Flask, abort, current_app, redirect, request, session, url_for
 from flask_login import current_user
 
 from screening.auth.models import Role
@@ -14,6 +14,10 @@ F = TypeVar("F", bound=Callable[..., Any])
 ACCESS_ATTR = "_screening_access"
 PUBLIC = "public"
 AUTHENTICATED = "authenticated"
+MFA_OK = "mfa_ok"  # the session key set by screening.auth.sessions
+
+#: The only non-public endpoints a user who has not completed the second factor may reach.
+MFA_PENDING_ALLOWED = frozenset({"mfa.verify", "mfa.setup", "mfa.start", "mfa.qr", "auth.logout"})
 
 
 def public(view: F) -> F:
@@ -58,6 +62,8 @@ def enforce() -> Any:
         return None
     if not current_user.is_authenticated:
         return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+    if not session.get(MFA_OK) and endpoint not in MFA_PENDING_ALLOWED:
+        return redirect(url_for("mfa.verify"))  # second factor first, whatever was asked
     if rule == AUTHENTICATED:
         return None
     if current_user.role not in rule:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from screening.forms import choices
 
@@ -54,3 +54,44 @@ class AssignmentForm(FlaskForm):
 
 class ToggleForm(FlaskForm):
     """A POST-only button (enable/disable); carries only the CSRF token."""
+
+
+class CodeForm(FlaskForm):
+    """A six-digit code from the authenticator app, or a recovery code."""
+
+    code = StringField(
+        _l("Code"),
+        validators=[DataRequired(), Length(max=64)],
+        render_kw={"autocomplete": "one-time-code", "inputmode": "text", "autocapitalize": "off"},
+    )
+
+
+class PasswordChangeForm(FlaskForm):
+    """Change one's own password: the current one, then the new one twice."""
+
+    current = PasswordField(
+        _l("Current password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+def password_message(reason: str, minimum: int) -> str:
+    """The password policy's refusal in the user's language."""
+    from flask_babel import gettext as _
+
+    if reason == "too_short":
+        return _("The password must have at least %(n)d characters.", n=minimum)
+    if reason == "too_long":
+        return _("The password must have at most %(n)d characters.", n=minimum)
+    return _("This password is too common; choose a longer, personal passphrase.")

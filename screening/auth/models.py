@@ -6,6 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     CheckConstraint,
     Column,
@@ -126,3 +127,31 @@ class User(Base):
     def get_id(self) -> str:
         """Return the Flask-Login id: user id and session version."""
         return f"{self.id}:{self.session_version}"
+
+
+class MfaCredential(Base):
+    """A user's TOTP authenticator: the secret is sealed, the last accepted step stops replays."""
+
+    __tablename__ = "mfa_credentials"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    #: Set when the user proved the authenticator works; until then enrolment is pending.
+    confirmed_at: Mapped[datetime | None] = mapped_column()
+    #: TOTP time step of the last accepted code: a code is accepted once, never again.
+    last_step: Mapped[int | None] = mapped_column(BigInteger)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class RecoveryCode(Base):
+    """A single-use recovery code, stored only as a keyed hash (blind index)."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used_at: Mapped[datetime | None] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,19 +1,30 @@
-"""Log-in, log-out and language choice."""
+"""Log-in, log-out, password change and language choice."""
 
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from screening import db
 from screening.audit.services import append as audit
+from screening.auth import mfa, sessions
 from screening.auth.access import login_required, public
-from screening.auth.forms import LanguageForm, LoginForm
-from screening.auth.services import authenticate
+from screening.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, password_message
+from screening.auth.models import User
+from screening.auth.services import AccountError, WeakPassword, authenticate, change_password
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -35,13 +46,37 @@ def safe_next(target: str | None) -> str | None:
     return target
 
 
+def complete_login(user: User, method: str, *, skip_mfa: bool = False) -> Response:
+    """Start a fresh session (second factor pending when needed) and say where to go next."""
+    s = db.session()
+    pending = not skip_mfa and (mfa.required(user) or mfa.enrolled(s, user))
+    target = safe_next(request.args.get("next")) or safe_next(session.get("sso_next"))
+    sessions.start(user, second_factor_pending=pending, next_url=target)
+    audit(
+        s,
+        actor_id=user.id,
+        action="login",
+        target_type="user",
+        target_id=str(user.id),
+        reason=f"method={method}",
+    )
+    s.commit()
+    if pending:
+        return redirect(url_for("mfa.verify"))
+    return redirect(target or url_for("main.index"))
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @public
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int]:
     """Show the log-in form; one generic error for every failure."""
     if current_user.is_authenticated:
         return redirect(url_for("main.index"))
     form = LoginForm()
+    sso = {
+        "cas": bool(current_app.config.get("CAS_SERVER_URL")),
+        "oidc": bool(current_app.config.get("OIDC_ISSUER")),
+    }
     if form.validate_on_submit():
         s = db.session()
         user = authenticate(s, form.login.data or "", form.password.data or "")
@@ -49,22 +84,15 @@ def login() -> str | Response:
             audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
             s.commit()
             flash(_("Unknown user or wrong password."), "error")
-            return render_template("auth/login.html", form=form), 401
-        chosen = session.get("lang")
-        session.clear()  # a fresh session at log-in: nothing carried over but the language
-        login_user(user)
-        if user.locale or chosen:
-            session["lang"] = user.locale or chosen
-        audit(s, actor_id=user.id, action="login", target_type="user", target_id=str(user.id))
-        s.commit()
-        return redirect(safe_next(request.args.get("next")) or url_for("main.index"))
-    return render_template("auth/login.html", form=form)
+            return render_template("auth/login.html", form=form, sso=sso), 401
+        return complete_login(user, "password")
+    return render_template("auth/login.html", form=form, sso=sso)
 
 
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout() -> Response:
-    """End the session (POST only, with CSRF)."""
+    """End every session of this user (POST only, with CSRF)."""
     s = db.session()
     current_user.session_version += 1  # a replayed cookie of any session of this user is dead
     audit(
@@ -75,10 +103,39 @@ def logout() -> Response:
         target_id=str(current_user.id),
     )
     s.commit()
-    logout_user()
-    session.clear()
+    sessions.end()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password() -> str | Response | tuple[str, int]:
+    """Change one's own password; every other session of the user ends."""
+    form = PasswordChangeForm()
+    if form.validate_on_submit():
+        s = db.session()
+        try:
+            change_password(s, current_user, form.current.data or "", form.new.data or "")
+        except WeakPassword as exc:
+            form.new.errors = [*form.new.errors, password_message(exc.reason, exc.minimum)]
+        except AccountError:
+            form.current.errors = [*form.current.errors, _("The current password is wrong.")]
+        else:
+            audit(
+                s,
+                actor_id=current_user.id,
+                action="user.password",
+                target_type="user",
+                target_id=str(current_user.id),
+            )
+            s.commit()
+            sessions.refresh_login(current_user)
+            flash(_("Your password was changed. Other sessions have ended."), "success")
+            return redirect(url_for("main.home"))
+        s.rollback()
+        return render_template("auth/password.html", form=form), 400
+    return render_template("auth/password.html", form=form)
 
 
 @bp.route("/language", methods=["POST"])

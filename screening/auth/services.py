@@ -9,16 +9,31 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from screening.auth.models import Cohort, Faculty, Role, User
+from screening.auth import policy
+from screening.auth.models import STAFF_ROLES, Cohort, Faculty, MfaCredential, Role, User
 from screening.auth.passwords import Hasher
 from screening.db import utcnow
 from screening.keys.services import vault_of
 
-MIN_PASSWORD = 15
+MIN_PASSWORD = policy.MIN_SINGLE_FACTOR
 
 
 class AccountError(ValueError):
     """An account operation was refused; the message is safe to show."""
+
+
+class WeakPassword(AccountError):
+    """The password breaks the policy; `reason` and `minimum` let pages say it in any language."""
+
+    def __init__(self, reason: str, minimum: int) -> None:
+        messages = {
+            "too_short": f"The password must have at least {minimum} characters.",
+            "too_long": f"The password must have at most {minimum} characters.",
+            "common": "This password is too common; choose a longer, personal passphrase.",
+        }
+        super().__init__(messages[reason])
+        self.reason = reason
+        self.minimum = minimum
 
 
 @dataclass(frozen=True)
@@ -45,10 +60,20 @@ def make_app_hasher(config: Mapping[str, Any]) -> Hasher:
     )
 
 
-def check_password_policy(password: str) -> None:
-    """Refuse passwords too short to be the only factor (NIST SP 800-63B)."""
-    if len(password) < MIN_PASSWORD:
-        raise AccountError(f"The password must have at least {MIN_PASSWORD} characters.")
+def check_password_policy(password: str, *, with_mfa: bool = False) -> None:
+    """Refuse short and common passwords (NIST SP 800-63B); no composition rules."""
+    try:
+        policy.check(password, with_mfa=with_mfa)
+    except policy.PasswordRejected as exc:
+        raise WeakPassword(exc.reason, exc.minimum) from exc
+
+
+def has_second_factor(session: Session, user: User) -> bool:
+    """True when the password is not the only factor: staff must enrol, students who did."""
+    if Role(user.role) in STAFF_ROLES:
+        return True
+    cred = session.get(MfaCredential, user.id) if user.id is not None else None
+    return cred is not None and cred.confirmed_at is not None
 
 
 def find_by_login(session: Session, login: str) -> User | None:
@@ -83,7 +108,7 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 
 def set_password(session: Session, user: User, password: str) -> None:
     """Set a new password after the policy check and end the user's other sessions."""
-    check_password_policy(password)
+    check_password_policy(password, with_mfa=has_second_factor(session, user))
     user.password_hash = hasher(session).hash(password)
     user.session_version += 1
 
@@ -164,7 +189,7 @@ def create_user(
     if faculties:
         user.faculties = list(faculties)
     if password is not None:
-        check_password_policy(password)
+        check_password_policy(password, with_mfa=role in STAFF_ROLES)
         user.password_hash = hasher(session).hash(password)
     elif password_hash is not None:
         user.password_hash = password_hash
@@ -195,3 +220,10 @@ def get_or_create_cohort(session: Session, year: int) -> Cohort:
         session.add(cohort)
         session.flush()
     return cohort
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    """Change one's own password after proving the current one; ends every other session."""
+    if not hasher(session).verify(user.password_hash, current):
+        raise AccountError("The current password is wrong.")
+    set_password(session, user, new)

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, text
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, utcnow
@@ -40,6 +50,7 @@ class Case(Base):
             sqlite_where=text("status != 'closed'"),
         ),
         Index("ix_cases_queue", "status", "tier", "due_at"),
+        Index("ix_cases_escalation", "status", "escalate_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,8 +62,11 @@ class Case(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)
-    #: First contact is due by then (tier's time limit); escalation starts after it.
+    #: First contact is due by then (the tier's time limit from opening); only a raised tier
+    #: moves it earlier. Overdue = not acknowledged and past this time.
     due_at: Mapped[datetime] = mapped_column()
+    #: When the next escalation step runs if nobody has acknowledged the case by then.
+    escalate_at: Mapped[datetime] = mapped_column()
     acknowledged_at: Mapped[datetime | None] = mapped_column()
     escalation_level: Mapped[int] = mapped_column(Integer, default=0)
     closed_at: Mapped[datetime | None] = mapped_column()
@@ -61,6 +75,8 @@ class Case(Base):
     signed_off_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Optimistic lock for claims and transitions: a stale update changes nothing.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The admins' tier mapping the opening flag was tiered with (None: definition defaults).
+    tier_mapping_id: Mapped[int | None] = mapped_column(ForeignKey("tier_mappings.id"))
 
 
 class CaseEvent(Base):
@@ -78,6 +94,7 @@ class CaseEvent(Base):
     #: The tier at that moment, so the register can show how a case evolved.
     tier: Mapped[str | None] = mapped_column(String(16))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    tier_mapping_id: Mapped[int | None] = mapped_column(ForeignKey("tier_mappings.id"))
     detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
@@ -91,3 +108,38 @@ class OnCallShift(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     starts_at: Mapped[datetime] = mapped_column()
     ends_at: Mapped[datetime] = mapped_column()
+
+
+class TierMapping(Base):
+    """One version of the admins' tiers for an instrument's bands and rules; never edited.
+
+    Saving a change adds the next version; cases and their events record the version used.
+    """
+
+    __tablename__ = "tier_mappings"
+    __table_args__ = (UniqueConstraint("instrument_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    version: Mapped[int] = mapped_column(Integer)
+    #: {"band:<id>": tier, "rule:<id>": tier} for every band and rule of the instrument.
+    tiers: Mapped[dict[str, str]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+
+class BreakGlassGrant(Base):
+    """Emergency access of one staff member to one case outside their scope, for at most an hour.
+
+    The written reason is sealed under the student's key; the supervisors are alerted.
+    """
+
+    __tablename__ = "break_glass_grants"
+    __table_args__ = (Index("ix_break_glass_active", "user_id", "case_id", "expires_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    granted_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)

@@ -1,4 +1,5 @@
-"""The counselor workspace: queue, case page, claim, contact, notes, close-out, register."""
+"""The counselor workspace: queue, case page, claim, contact, notes, close-out, break-glass,
+and the supervisors' risk register and process measures."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from openpyxl import Workbook
 from sqlalchemy import select
@@ -17,8 +19,19 @@ from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Faculty, Role, User
 from screening.auth.services import person
+from screening.cases import register as reg
 from screening.cases import services
-from screening.cases.forms import CaseActionForm, CloseForm, NoteForm, ReassignForm
+from screening.cases.forms import (
+    REFERRAL_LABELS,
+    BreakGlassForm,
+    CaseActionForm,
+    CloseForm,
+    NoteForm,
+    ReassignForm,
+    SignOffForm,
+    outcome_label,
+)
+from screening.cases.measures import process_measures
 from screening.cases.models import OUTCOMES, Case
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
@@ -28,33 +41,37 @@ from screening.responses.history import screening_history
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 STAFF = (Role.COUNSELOR, Role.SUPERVISOR)
 TIER_ORDER = {"crisis": 0, "high": 1, "moderate": 2}
+MESSAGES = {
+    "taken": _l("Another counselor claimed this case a moment ago. It is theirs now."),
+    "state": _l("This case cannot do that in its current state."),
+    "outcome": _l("Choose an outcome."),
+    "empty": _l("Write a note."),
+    "scope": _l("Only a supervisor can do this."),
+    "kind": _l("Unknown kind of note."),
+    "referral": _l("Choose where the student was referred to."),
+    "four_eyes": _l("Another supervisor must sign off a close-out you requested yourself."),
+}
 
 
 def _case(case_id: int) -> Case:
     try:
         return services.get_case(db.session(), current_user, case_id)
-    except services.CaseError:
+    except services.CaseError as exc:
+        if exc.code == "scope":
+            abort(redirect(url_for("cases.break_glass", case_id=case_id)))
         abort(404)
-
-
-def _names(users: set[int | None]) -> dict[int, str]:
-    s = db.session()
-    return {
-        u.id: (person(s, u).name or u.username or "")
-        for u in s.scalars(select(User).where(User.id.in_([x for x in users if x])))
-    }
 
 
 @bp.route("/")
 @roles_required(*STAFF)
 def queue() -> str:
-    """Open cases in scope, most urgent first, overdue marked."""
+    """Open cases in scope, most urgent first (tier, then due time), overdue marked."""
     s = db.session()
     cases = list(
         s.scalars(select(Case).where(services.scoped(current_user), Case.status != "closed"))
     )
-    cases.sort(key=lambda c: (TIER_ORDER[c.tier], c.due_at))
-    names = _names({c.assignee_id for c in cases})
+    cases.sort(key=lambda c: (TIER_ORDER[c.tier], c.due_at, c.id))
+    names = reg.staff_names(s, {c.assignee_id for c in cases})
     return render_template(
         "cases/queue.html", cases=cases, names=names, now=utcnow(), form=CaseActionForm()
     )
@@ -68,8 +85,14 @@ def detail(case_id: int) -> str:
     case = _case(case_id)
     student = s.get(User, case.student_id)
     history = services.history(s, case)
+    via_grant = not services.in_scope(current_user, case)
     audit(
-        s, actor_id=current_user.id, action="case.view", target_type="case", target_id=str(case.id)
+        s,
+        actor_id=current_user.id,
+        action="case.view",
+        target_type="case",
+        target_id=str(case.id),
+        reason="break_glass" if via_grant else None,
     )
     s.commit()
     counselors = list(
@@ -78,51 +101,66 @@ def detail(case_id: int) -> str:
     reassign = ReassignForm()
     reassign.assignee.choices = choices((str(u.id), u.username or str(u.id)) for u in counselors)
     close = CloseForm()
-    close.outcome.choices = choices((o, _outcome_label(o)) for o in OUTCOMES)
+    close.outcome.choices = choices(
+        [("", _("Choose…"))] + [(o, outcome_label(o)) for o in OUTCOMES]
+    )
     return render_template(
         "cases/detail.html",
         case=case,
+        via_grant=via_grant,
         student=person(s, student) if student else None,
         faculty=s.get(Faculty, case.faculty_id),
         history=history,
         screenings=screening_history(s, case.student_id, current_app.extensions["library"]),
-        names=_names(
+        names=reg.staff_names(
+            s,
             {case.assignee_id, case.closed_by, case.signed_off_by}
-            | {h.event.actor_id for h in history}
+            | {h.event.actor_id for h in history},
         ),
-        now=utcnow(),
+        overdue=reg.overdue(case, utcnow()),
+        outcome_label=outcome_label,
+        referral_label=lambda code: str(REFERRAL_LABELS.get(code, code)),
         action=CaseActionForm(),
         note=NoteForm(),
         close=close,
+        signoff=SignOffForm(),
         reassign=reassign,
     )
 
 
-def _outcome_label(code: str) -> str:
-    labels = {
-        "resolved_contacted": _("Contacted; support given; resolved"),
-        "referred_campus_clinic": _("Referred to the campus clinic"),
-        "referred_hospital": _("Referred to a hospital"),
-        "hospitalised": _("Hospitalised"),
-        "declined_support": _("Student declined support"),
-        "false_positive": _("No risk found on contact"),
-        "left_university": _("Student left the university"),
-        "other": _("Other (see note)"),
-    }
-    return labels.get(code, code)
+@bp.route("/<int:case_id>/break-glass", methods=["GET", "POST"])
+@roles_required(*STAFF)
+def break_glass(case_id: int) -> str | Response | tuple[str, int]:
+    """Emergency access outside one's scope: a written reason, one hour, supervisors told."""
+    s = db.session()
+    if s.get(Case, case_id) is None:
+        abort(404)
+    form = BreakGlassForm()
+    if form.validate_on_submit():
+        try:
+            services.break_glass(s, current_user, case_id, form.reason.data or "")
+        except services.CaseError:
+            s.rollback()
+            form.reason.errors = [_("Write why you need this case now (at least 10 characters).")]
+        else:
+            audit(
+                s,
+                actor_id=current_user.id,
+                action="case.break_glass",
+                target_type="case",
+                target_id=str(case_id),
+            )
+            s.commit()
+            flash(
+                _("Emergency access granted for one hour. Your supervisors were told."), "warning"
+            )
+            return redirect(url_for("cases.detail", case_id=case_id))
+    return render_template("cases/break_glass.html", form=form, case_id=case_id), 403
 
 
 def _act(case_id: int, action: str) -> Response:
     s = db.session()
     case = _case(case_id)
-    messages = {
-        "taken": _("Another counselor claimed this case a moment ago. It is theirs now."),
-        "state": _("This case cannot do that in its current state."),
-        "outcome": _("Choose an outcome."),
-        "empty": _("Write a note."),
-        "scope": _("Only a supervisor can do this."),
-        "kind": _("Unknown kind of note."),
-    }
     try:
         if action == "claim":
             services.claim(s, current_user, case)
@@ -132,7 +170,9 @@ def _act(case_id: int, action: str) -> Response:
             form = NoteForm()
             if not form.validate_on_submit():
                 raise services.CaseError("empty")
-            services.add_note(s, current_user, case, form.kind.data or "note", form.text.data or "")
+            services.add_note(
+                s, current_user, case, form.kind.data, form.text.data or "", form.referral.data
+            )
         elif action == "close":
             form = CloseForm()
             form.outcome.choices = choices((o, o) for o in OUTCOMES)
@@ -140,15 +180,18 @@ def _act(case_id: int, action: str) -> Response:
                 raise services.CaseError("outcome" if not form.outcome.data else "empty")
             services.close(s, current_user, case, form.outcome.data or "", form.note.data or "")
         elif action == "signoff":
-            services.sign_off(s, current_user, case, request.form.get("text", ""))
+            form = SignOffForm()
+            form.validate_on_submit()
+            approve = request.form.get("decision", "approve") != "refuse"
+            services.sign_off(s, current_user, case, form.note.data or "", approve=approve)
         elif action == "reassign":
-            target = s.get(User, int(request.form.get("assignee") or 0))
+            target = s.get(User, request.form.get("assignee", type=int) or 0)
             if target is None:
                 raise services.CaseError("scope")
             services.reassign(s, current_user, case, target)
     except services.CaseError as exc:
         s.rollback()
-        flash(messages.get(exc.code, _("That did not work.")), "error")
+        flash(str(MESSAGES.get(exc.code, _("That did not work."))), "error")
         return redirect(url_for("cases.detail", case_id=case_id))
     audit(
         s,
@@ -193,7 +236,7 @@ def close(case_id: int) -> Response:
 @bp.route("/<int:case_id>/signoff", methods=["POST"])
 @roles_required(Role.SUPERVISOR)
 def signoff(case_id: int) -> Response:
-    """Sign off a crisis case's close-out."""
+    """Sign off a crisis case's close-out, or send it back."""
     return _act(case_id, "signoff")
 
 
@@ -204,48 +247,47 @@ def reassign(case_id: int) -> Response:
     return _act(case_id, "reassign")
 
 
-def _register_rows() -> list[list[Any]]:
-    s = db.session()
-    cases = list(
-        s.scalars(select(Case).where(services.scoped(current_user)).order_by(Case.opened_at))
-    )
-    names = _names({c.assignee_id for c in cases} | {c.signed_off_by for c in cases})
-    faculties = {f.id: f.code for f in s.scalars(select(Faculty))}
+def _register_table() -> list[list[Any]]:
+    from screening.templating import STATUS_LABELS, TIER_LABELS
+
     now = utcnow()
-    rows: list[list[Any]] = [
-        [
-            "case",
-            "faculty",
-            "kind",
-            "tier",
-            "status",
-            "opened",
-            "age_days",
-            "responsible",
-            "due",
-            "overdue",
-            "outcome",
-            "signed_off_by",
-            "closed",
-        ]
-    ]
-    for c in cases:
+    headers = {
+        "case": _("Case"),
+        "faculty": _("Faculty"),
+        "kind": _("Kind"),
+        "tier": _("Tier"),
+        "status": _("Status"),
+        "opened": _("Opened"),
+        "age_days": _("Age (days)"),
+        "responsible": _("Responsible"),
+        "due": _("First contact due"),
+        "overdue": _("Overdue"),
+        "escalation": _("Escalation level"),
+        "outcome": _("Outcome"),
+        "closed_by": _("Closed by"),
+        "signed_off_by": _("Signed off by"),
+        "closed": _("Closed"),
+    }
+    kinds = {"psych": _("Psychological"), "academic": _("Academic")}
+    rows: list[list[Any]] = [[headers[c] for c in reg.COLUMNS]]
+    for e in reg.entries(db.session(), current_user, now):
+        c = e.case
         rows.append(
             [
                 c.id,
-                faculties.get(c.faculty_id, ""),
-                c.kind,
-                c.tier,
-                c.status,
+                e.faculty,
+                kinds.get(c.kind, c.kind),
+                str(TIER_LABELS.get(c.tier, c.tier)),
+                str(STATUS_LABELS.get(c.status, c.status)),
                 c.opened_at.isoformat(timespec="minutes"),
-                (now - c.opened_at).days,
-                names.get(c.assignee_id or 0, ""),
+                e.age_days,
+                e.responsible,
                 c.due_at.isoformat(timespec="minutes"),
-                "yes"
-                if c.acknowledged_at is None and c.status == "open" and c.due_at < now
-                else "no",
-                c.outcome or "",
-                names.get(c.signed_off_by or 0, ""),
+                _("yes") if e.overdue else _("no"),
+                c.escalation_level,
+                outcome_label(c.outcome) if c.outcome else "",
+                e.closed_by,
+                e.signed_off_by,
                 c.closed_at.isoformat(timespec="minutes") if c.closed_at else "",
             ]
         )
@@ -255,8 +297,12 @@ def _register_rows() -> list[list[Any]]:
 @bp.route("/register")
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
 def register() -> str:
-    """The risk register (台账): every case in scope, open and closed."""
-    return render_template("cases/register.html", rows=_register_rows())
+    """The risk register (台账): every case in scope, open and closed (the view is audited)."""
+    rows = _register_table()
+    s = db.session()
+    audit(s, actor_id=current_user.id, action="register.view", target_type="register")
+    s.commit()
+    return render_template("cases/register.html", rows=rows)
 
 
 @bp.route("/register.<any(csv, xlsx):fmt>")
@@ -264,14 +310,15 @@ def register() -> str:
 def register_export(fmt: str) -> Response:
     """The register as CSV or XLSX, formula-injection escaped, audited."""
     s = db.session()
-    rows = _register_rows()
+    rows = _register_table()
     audit(s, actor_id=current_user.id, action="register.export", target_type="register", reason=fmt)
     s.commit()
+    stamp = utcnow().strftime("%Y%m%d")
     if fmt == "csv":
         return Response(
             to_csv(rows, bom=True),
             mimetype="text/csv",
-            headers={"Content-Disposition": 'attachment; filename="risk-register.csv"'},
+            headers={"Content-Disposition": f'attachment; filename="risk-register-{stamp}.csv"'},
         )
     book = Workbook()
     sheet = book.active
@@ -282,73 +329,18 @@ def register_export(fmt: str) -> Response:
     return Response(
         buffer.getvalue(),
         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        headers={"Content-Disposition": 'attachment; filename="risk-register.xlsx"'},
+        headers={"Content-Disposition": f'attachment; filename="risk-register-{stamp}.xlsx"'},
     )
 
 
-@bp.route("/rota", methods=["GET", "POST"])
-@roles_required(Role.ADMIN)
-def rota() -> str | Response:
-    """The on-call rota: who receives crisis alerts when."""
-    from zoneinfo import ZoneInfo
-
-    from screening.cases.forms import ShiftForm
-    from screening.cases.models import OnCallShift
-
-    s = db.session()
-    counselors = list(
-        s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
-    )
-    form = ShiftForm()
-    form.user.choices = choices((str(u.id), u.username or str(u.id)) for u in counselors)
-    if form.validate_on_submit():
-        zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-        starts = form.starts_at.data.replace(tzinfo=zone)
-        ends = form.ends_at.data.replace(tzinfo=zone)
-        if ends <= starts:
-            form.ends_at.errors = [*form.ends_at.errors, _("The shift must end after it starts.")]
-        else:
-            s.add(OnCallShift(user_id=int(form.user.data), starts_at=starts, ends_at=ends))
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="rota.add",
-                target_type="user",
-                target_id=form.user.data,
-            )
-            s.commit()
-            flash(_("Shift added."), "success")
-            return redirect(url_for("cases.rota"))
-    shifts = list(
-        s.scalars(
-            select(OnCallShift)
-            .where(OnCallShift.ends_at > utcnow())
-            .order_by(OnCallShift.starts_at)
-        )
-    )
-    names = {u.id: u.username for u in counselors}
+@bp.route("/measures")
+@roles_required(Role.SUPERVISOR, Role.ADMIN)
+def measures() -> str:
+    """Process measures per tier and faculty: time to first contact, share within time, overdue."""
+    now = utcnow()
+    facts = reg.facts(reg.entries(db.session(), current_user, now))
     return render_template(
-        "cases/rota.html", form=form, shifts=shifts, names=names, remove=CaseActionForm()
+        "cases/measures.html",
+        by_group=process_measures(facts, now),
+        by_tier=process_measures(facts, now, key=lambda c: c.tier),
     )
-
-
-@bp.route("/rota/<int:shift_id>/remove", methods=["POST"])
-@roles_required(Role.ADMIN)
-def rota_remove(shift_id: int) -> Response:
-    """Remove a shift."""
-    from screening.cases.models import OnCallShift
-
-    s = db.session()
-    shift = s.get(OnCallShift, shift_id)
-    if shift is None:
-        abort(404)
-    s.delete(shift)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="rota.remove",
-        target_type="user",
-        target_id=str(shift.user_id),
-    )
-    s.commit()
-    return redirect(url_for("cases.rota"))

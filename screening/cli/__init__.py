@@ -11,6 +11,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(core.init_command)
     app.cli.add_command(core.demo_command)
+    app.cli.add_command(core.demo_code_command)
     app.cli.add_command(users.users_group)
     app.cli.add_command(questionnaires.questionnaires_group)
     app.cli.add_command(backup.backup_group)

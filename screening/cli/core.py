@@ -41,3 +41,31 @@ def demo_command(students: int) -> None:
     click.echo("Demo university loaded. Log in at the app's address with:")
     for role, login, password in logins:
         click.echo(f"  {role:<10} {login:<20} {password}")
+    click.echo(
+        "Staff accounts also need a two-step verification code: in development, run\n"
+        "  flask --app wsgi demo-code USERNAME\n"
+        "or add the key it prints to an authenticator app."
+    )
+
+
+@click.command("demo-code")
+@click.argument("username")
+@with_appcontext
+def demo_code_command(username: str) -> None:
+    """Print a demo account's current two-step code (development only)."""
+    if current_app.config["ENVIRONMENT"] != "development":
+        raise click.ClickException(
+            "demo-code works only with ENVIRONMENT=development: it reads a second factor."
+        )
+    ready()
+    from screening import db
+    from screening.auth import mfa
+    from screening.auth.services import find_by_login
+
+    s = db.session()
+    user = find_by_login(s, username)
+    secret = mfa.secret_of(s, user) if user is not None and user.username else None
+    if user is None or secret is None:
+        raise click.ClickException("No staff account with an authenticator has this name.")
+    click.echo(f"Code now: {mfa.current_code(secret)} (key for an authenticator app: {secret})")
+    click.echo("A code is accepted once; if it was just used, wait for the next one (30 s).")

@@ -131,3 +131,21 @@ def set_password_command(login: str) -> None:
     audit(s, actor_id=None, action="user.password", target_type="user", target_id=str(user.id))
     s.commit()
     click.echo("Password set.")
+
+
+@users_group.command("reset-mfa")
+@click.argument("login")
+@with_appcontext
+def reset_mfa_command(login: str) -> None:
+    """Remove a user's authenticator and recovery codes (lost phone); ends their sessions."""
+    ready()
+    from screening.auth import mfa
+
+    s = db.session()
+    user = find_by_login(s, login)
+    if user is None:
+        raise click.ClickException("No such user.")
+    mfa.reset(s, user)
+    audit(s, actor_id=None, action="mfa.reset", target_type="user", target_id=str(user.id))
+    s.commit()
+    click.echo("Two-step verification removed; the user enrols again at the next log-in.")

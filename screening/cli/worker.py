@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import signal
 import time
+from pathlib import Path
 from types import FrameType
 
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from screening.audit.services import append as audit
+from screening.auth.roster import decode
+from screening.cases import academic
 from screening.cases.services import escalate
 from screening.cli.common import ready
 from screening.db import new_session, utcnow
@@ -18,7 +22,15 @@ from screening.notify.services import MailSettings, deliver, recover_stuck
 
 def _settings(app: Flask) -> MailSettings:
     c = app.config
-    return MailSettings(c["MAIL_SERVER"], int(c["MAIL_PORT"]), c["MAIL_FROM"], c["BASE_URL"])
+    return MailSettings(
+        c["MAIL_SERVER"],
+        int(c["MAIL_PORT"]),
+        c["MAIL_FROM"],
+        c["BASE_URL"],
+        username=c.get("MAIL_USERNAME") or "",
+        password=c.get("MAIL_PASSWORD") or "",
+        starttls=bool(c.get("MAIL_STARTTLS")),
+    )
 
 
 def run_once(app: Flask) -> tuple[int, int, int]:
@@ -74,6 +86,41 @@ def escalate_command() -> None:
         count = escalate(session, utcnow())
         session.commit()
     click.echo(f"{count} case(s) escalated.")
+
+
+@cases_group.command("import-academic")
+@click.argument("data_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some are bad.")
+@with_appcontext
+def import_academic_command(data_file: Path, skip_invalid: bool) -> None:
+    """Import registrar data (student_number,term,failed_credits,gpa,absences) into cases."""
+    ready()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    try:
+        text = decode(data_file.read_bytes())
+    except ValueError as exc:
+        raise click.ClickException(f"{data_file.name}: {exc}") from exc
+    parsed = academic.parse(text)
+    with new_session(app) as session:
+        found, unknown = academic.students(session, parsed.rows)
+        errors = sorted(parsed.errors + unknown)
+        for line, reason in errors:
+            click.echo(f"{data_file.name}:{line}: {reason}", err=True)
+        if errors and not skip_invalid:
+            raise click.ClickException(
+                f"{len(errors)} bad row(s); nothing imported. Fix them or use --skip-invalid."
+            )
+        result = academic.apply(session, parsed.rows, found, app.config["CASE_ACADEMIC_THRESHOLDS"])
+        audit(
+            session,
+            actor_id=None,
+            action="academic.import",
+            target_type="registrar",
+            reason=f"{result.rows} rows, {result.flagged} flagged, {len(errors)} skipped",
+        )
+        session.commit()
+    skipped = f", {len(errors)} skipped" if errors else ""
+    click.echo(f"{result.rows} row(s) read, {result.flagged} flagged for an advisor{skipped}.")
 
 
 @click.command("worker")

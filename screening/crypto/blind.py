@@ -18,6 +18,7 @@ from screening.crypto.keyring import KeyRing
 
 EMAIL = "email"
 STUDENT_NUMBER = "student_number"
+RECOVERY_CODE = "recovery_code"
 _LABEL = b"screening-blind-v1"
 
 
@@ -31,8 +32,13 @@ def _student_number(value: str) -> str:
     return unicodedata.normalize("NFKC", value).strip()
 
 
+def _recovery_code(value: str) -> str:
+    """Recovery codes compare without spaces, hyphens and case, as people retype them."""
+    return "".join(c for c in unicodedata.normalize("NFKC", value) if c.isalnum()).upper()
+
+
 NORMALISERS: Mapping[str, Callable[[str], str]] = MappingProxyType(
-    {EMAIL: _email, STUDENT_NUMBER: _student_number}
+    {EMAIL: _email, STUDENT_NUMBER: _student_number, RECOVERY_CODE: _recovery_code}
 )
 
 

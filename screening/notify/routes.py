@@ -34,8 +34,10 @@ def acknowledge(alert_id: int) -> Response:
     s = db.session()
     if not CaseActionForm().validate_on_submit():
         abort(400)
-    alert = s.get(services.Alert, alert_id)
-    if alert is None or not services.acknowledge(s, current_user, alert_id):
+    alert = services.acknowledge(s, current_user, alert_id)
+    if alert is None:
         abort(404)
     s.commit()
-    return redirect(alert.link_path if alert.link_path.startswith("/") else url_for("notify.inbox"))
+    link = alert.link_path
+    inside = link.startswith("/") and not link.startswith("//")
+    return redirect(link if inside else url_for("notify.inbox"))

@@ -1,4 +1,14 @@
-"""Enqueue notifications in the caller's transaction; deliver them over SMTP with retries."""
+"""Enqueue notifications in the caller's transaction; deliver them over SMTP with retries.
+
+Delivery is at-least-once, never concurrent: a worker claims due rows (status 'sending',
+committed; `FOR UPDATE SKIP LOCKED` on PostgreSQL plus a conditional UPDATE everywhere) before
+it talks to the SMTP server, and marks a row 'sent' only after the server accepted it. Two
+workers therefore never send the same row. A crash after the server accepted a message but
+before 'sent' was committed leaves the row 'sending'; `recover_stuck` puts it back after ten
+minutes and it goes out once more, with the same Message-ID, which mail systems use to fold
+the duplicate. Exactly-once is impossible with SMTP (no two-phase commit); we prefer a rare
+duplicate notice to a lost crisis alert.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +17,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
-from email.utils import make_msgid
+from urllib.parse import urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from screening.auth.models import User
@@ -18,18 +28,43 @@ from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
 
 MAX_ATTEMPTS = 8
+KINDS = ("case.new", "case.escalated", "case.signoff", "case.breakglass", "reminder")
+#: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
-    "case.new": ("新的学生关注提醒", "New student alert"),
-    "case.escalated": ("学生关注提醒已升级", "A student alert was escalated"),
-    "case.signoff": ("需要您签字确认结案", "A case close-out needs your sign-off"),
-    "reminder": ("心理健康筛查提醒", "Wellbeing screening reminder"),
+    "zh": {
+        "case.new": "筛查系统：您有一条新的关注提醒",
+        "case.escalated": "筛查系统：一条关注提醒已升级，请尽快处理",
+        "case.signoff": "筛查系统：有结案申请等待您签字确认",
+        "case.breakglass": "筛查系统：有同事申请了紧急查阅权限",
+        "reminder": "心理健康筛查提醒",
+    },
+    "en": {
+        "case.new": "Screening: you have a new alert",
+        "case.escalated": "Screening: an alert was escalated and needs action",
+        "case.signoff": "Screening: a close-out awaits your sign-off",
+        "case.breakglass": "Screening: a colleague used emergency access",
+        "reminder": "Wellbeing screening reminder",
+    },
+}
+BODIES = {
+    "zh": "您在筛查系统中有一条新的通知。请登录查看：{link}\n\n此邮件由系统自动发送，请勿回复。\n",
+    "en": "You have a new alert in Screening. Log in to see it: {link}\n\n"
+    "This message was sent automatically; please do not reply.\n",
 }
 
 
 def enqueue(
     session: Session, *, recipient_id: int, kind: str, link_path: str, alert: bool = True
 ) -> None:
-    """Add an e-mail (and an in-app alert) to the caller's transaction."""
+    """Add an e-mail (and an in-app alert) to the caller's transaction; no content, only a kind.
+
+    `link_path` is a path inside the app (ids only, never personal data). Nothing is sent until
+    the caller commits, and nothing is left behind if it rolls back.
+    """
+    if kind not in KINDS:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    if not link_path.startswith("/") or link_path.startswith("//"):
+        raise ValueError("link_path must be a path inside the app")
     session.add(OutboxMessage(recipient_id=recipient_id, kind=kind, link_path=link_path))
     if alert:
         session.add(Alert(recipient_id=recipient_id, kind=kind, link_path=link_path))
@@ -48,24 +83,62 @@ class MailSettings:
     port: int
     sender: str
     base_url: str
+    username: str = ""
+    password: str = ""
+    starttls: bool = False
 
 
-def render(
-    message: OutboxMessage, recipient: User, address: str, settings: MailSettings
-) -> EmailMessage:
-    """The e-mail: a notice and a link to log in; never a name, a score or an instrument."""
-    zh_subject, en_subject = SUBJECTS.get(message.kind, ("筛查系统通知", "Screening notice"))
+def message_id(message: OutboxMessage, base_url: str) -> str:
+    """The same Message-ID for every attempt of one outbox row, unique across rows."""
+    domain = urlsplit(base_url).hostname or "screening"
+    stamp = int(message.created_at.timestamp())
+    return f"<outbox-{message.id}-{stamp}@{domain}>"
+
+
+def render(message: OutboxMessage, lang: str, address: str, settings: MailSettings) -> EmailMessage:
+    """The e-mail in the recipient's language: a notice and a link, nothing personal."""
+    lang = "en" if lang.startswith("en") else "zh"
     email = EmailMessage()
     email["From"] = settings.sender
     email["To"] = address
-    email["Subject"] = f"{zh_subject} / {en_subject}"
-    email["Message-ID"] = make_msgid(idstring=f"outbox-{message.id}", domain="screening")
-    link = settings.base_url.rstrip("/") + message.link_path
-    email.set_content(
-        f"您有一条新的通知。请登录查看：{link}\n\n"
-        f"You have a new notice. Please log in to see it: {link}\n"
-    )
+    email["Subject"] = SUBJECTS[lang].get(message.kind, SUBJECTS[lang]["case.new"])
+    email["Message-ID"] = message_id(message, settings.base_url)
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(BODIES[lang].format(link=settings.base_url.rstrip("/") + message.link_path))
     return email
+
+
+def _claim(session: Session, now: datetime, limit: int) -> list[int]:
+    """Move due rows from pending to sending in one committed transaction; return their ids."""
+    due = list(
+        session.scalars(
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    )
+    claimed = []
+    for message_id_ in due:
+        won = session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id_, OutboxMessage.status == "pending")
+            .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
+        ).rowcount
+        if won:
+            claimed.append(message_id_)
+    session.commit()
+    return claimed
+
+
+def _send(smtp_settings: MailSettings, email: EmailMessage) -> None:
+    with smtplib.SMTP(smtp_settings.host, smtp_settings.port, timeout=15) as smtp:
+        if smtp_settings.starttls:
+            smtp.starttls()
+        if smtp_settings.username:
+            smtp.login(smtp_settings.username, smtp_settings.password)
+        smtp.send_message(email)
 
 
 def deliver(
@@ -74,41 +147,24 @@ def deliver(
     now: datetime | None = None,
     limit: int = 100,
 ) -> tuple[int, int]:
-    """Send due messages; return (sent, failed). Safe to run in several workers at once."""
+    """Send due messages; return (sent, given up). Safe to run in several workers at once."""
     now = now or utcnow()
     sent = failed = 0
     with session_factory() as session:
-        due = list(
-            session.scalars(
-                select(OutboxMessage.id)
-                .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-            )
-        )
-    for message_id in due:
+        claimed = _claim(session, now, limit)
+    for message_id_ in claimed:
         with session_factory() as session:
-            # Claim: only one worker moves the row from pending to sending.
-            claimed = session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id == message_id, OutboxMessage.status == "pending")
-                .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-            ).rowcount
-            session.commit()
-            if not claimed:
-                continue
-            message = session.get(OutboxMessage, message_id)
+            message = session.get(OutboxMessage, message_id_)
             assert message is not None
             recipient = session.get(User, message.recipient_id)
-            address = person(session, recipient).email if recipient else None
+            address = person(session, recipient).email if recipient and recipient.active else None
             if not address or getattr(address, "unreadable", False):
                 message.status, message.last_error = "failed", "NoAddress"
                 session.commit()
                 failed += 1
                 continue
             try:
-                with smtplib.SMTP(settings.host, settings.port, timeout=15) as smtp:
-                    smtp.send_message(render(message, recipient, address, settings))
+                _send(settings, render(message, recipient.locale or "zh", address, settings))
             except (OSError, smtplib.SMTPException) as exc:
                 message.last_error = type(exc).__name__
                 if message.attempts >= MAX_ATTEMPTS:
@@ -142,16 +198,28 @@ def open_alerts(session: Session, user: User) -> list[Alert]:
         session.scalars(
             select(Alert)
             .where(Alert.recipient_id == user.id)
-            .order_by(Alert.acknowledged_at.is_not(None), Alert.created_at.desc())
+            .order_by(Alert.acknowledged_at.is_not(None), Alert.created_at.desc(), Alert.id.desc())
             .limit(200)
         )
     )
 
 
-def acknowledge(session: Session, user: User, alert_id: int) -> bool:
-    """Mark one of the user's own alerts as seen; False when it is not theirs."""
+def unread_count(session: Session, user: User) -> int:
+    """How many of the user's alerts are not acknowledged yet (for the navigation badge)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Alert)
+            .where(Alert.recipient_id == user.id, Alert.acknowledged_at.is_(None))
+        )
+        or 0
+    )
+
+
+def acknowledge(session: Session, user: User, alert_id: int) -> Alert | None:
+    """Mark one of the user's own alerts as seen; None when it is not theirs."""
     alert = session.get(Alert, alert_id)
     if alert is None or alert.recipient_id != user.id:
-        return False
+        return None
     alert.acknowledged_at = alert.acknowledged_at or utcnow()
-    return True
+    return alert

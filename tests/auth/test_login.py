@@ -5,13 +5,16 @@ from __future__ import annotations
 import pytest
 from flask.testing import FlaskClient
 
-from tests.conftest import PASSWORD, UserFactory, login_as
+from tests.conftest import PASSWORD, UserFactory, enrol_mfa, login_as, pass_mfa
 
 
-def test_staff_login_and_logout(client: FlaskClient, make_user: UserFactory) -> None:
+def test_staff_login_and_logout(client: FlaskClient, make_user: UserFactory, db) -> None:
     user = make_user("counselor")
     response = login_as(client, user.username or "")
     assert response.status_code == 302
+    assert response.headers["Location"] == "/auth/mfa"  # the second factor comes first
+    assert client.get("/home").headers["Location"] == "/auth/mfa"
+    response = pass_mfa(client, db, user, enrol_mfa(db, user))
     assert response.headers["Location"] == "/"
     home = client.get("/home")
     assert home.status_code == 200
@@ -54,14 +57,16 @@ def test_disabled_account_cannot_log_in(client: FlaskClient, make_user: UserFact
     ],
 )
 def test_next_only_local_paths(
-    client: FlaskClient, make_user: UserFactory, target: str, expected: str
+    client: FlaskClient, make_user: UserFactory, db, target: str, expected: str
 ) -> None:
     user = make_user("admin")
     response = client.post(
         f"/auth/login?next={target}", data={"login": user.username, "password": PASSWORD}
     )
+    assert response.headers["Location"] == "/auth/mfa"
+    response = pass_mfa(client, db, user, enrol_mfa(db, user))
     assert response.status_code == 302
-    assert response.headers["Location"] == expected
+    assert response.headers["Location"] == expected  # kept (or dropped) across the second factor
 
 
 def test_session_cookie_flags(client: FlaskClient, make_user: UserFactory) -> None:

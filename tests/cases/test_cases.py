@@ -11,13 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from screening.cases import services
+from screening.cases import intake, services
 from screening.cases.models import Case, CaseEvent
 from screening.cli.worker import run_once
 from screening.db import utcnow
 from screening.notify.models import OutboxMessage
 from screening.notify.services import MailSettings, deliver
-from tests.conftest import login_as
+from tests.conftest import log_in_fully, login_as
 from tests.responses.conftest import phq9
 
 CRISIS_WHY = {"instrument": "phq9", "version": 1, "total": 1, "band": "minimal", "fired": []}
@@ -65,7 +65,7 @@ def test_item_nine_to_signed_close_out(
         assert secret not in body and secret not in mail["Subject"]
     # The counselor works the case.
     client.post("/auth/logout")
-    login_as(client, counselor.username)
+    log_in_fully(client, db, counselor)
     page = client.get(f"/cases/{case.id}")
     assert page.status_code == 200 and "李同学".encode() in page.data
     assert client.post(f"/cases/{case.id}/acknowledge").status_code == 302
@@ -87,7 +87,7 @@ def test_item_nine_to_signed_close_out(
     assert db.get(Case, case.id).status == "pending_signoff"
     assert client.post(f"/cases/{case.id}/signoff").status_code == 403
     client.post("/auth/logout")
-    login_as(client, supervisor.username)
+    log_in_fully(client, db, supervisor)
     client.post(f"/cases/{case.id}/signoff")
     db.expire_all()
     closed = db.get(Case, case.id)
@@ -100,9 +100,9 @@ def test_item_nine_to_signed_close_out(
 def test_duplicate_flags_join_one_case(app: Flask, make_user, db) -> None:
     make_user("counselor")
     student = make_user("student")
-    services.open_or_raise(db, student=student, kind="psych", tier="moderate", why=CRISIS_WHY)
-    services.open_or_raise(db, student=student, kind="psych", tier="crisis", why=CRISIS_WHY)
-    services.open_or_raise(db, student=student, kind="psych", tier="high", why=CRISIS_WHY)
+    intake.open_or_raise(db, student=student, kind="psych", tier="moderate", source=CRISIS_WHY)
+    intake.open_or_raise(db, student=student, kind="psych", tier="crisis", source=CRISIS_WHY)
+    intake.open_or_raise(db, student=student, kind="psych", tier="high", source=CRISIS_WHY)
     db.commit()
     cases = db.scalars(select(Case)).all()
     assert len(cases) == 1 and cases[0].tier == "crisis"
@@ -114,15 +114,15 @@ def test_duplicate_flags_join_one_case(app: Flask, make_user, db) -> None:
 def test_concurrent_claims_have_one_winner(app: Flask, make_user, db) -> None:
     a, b = make_user("counselor"), make_user("counselor")
     student = make_user("student")
-    case = services.open_or_raise(db, student=student, kind="psych", tier="high", why=CRISIS_WHY)
+    case = intake.open_or_raise(db, student=student, kind="psych", tier="high", source=CRISIS_WHY)
     case.assignee_id = None
     db.commit()
     results: list[int] = []
     clients = [app.test_client(), app.test_client()]
     for c in clients:
         c.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
-    login_as(clients[0], a.username)
-    login_as(clients[1], b.username)
+    log_in_fully(clients[0], db, a)
+    log_in_fully(clients[1], db, b)
     barrier = threading.Barrier(2)
 
     def claim(c: FlaskClient) -> None:
@@ -151,12 +151,12 @@ def test_concurrent_claims_have_one_winner(app: Flask, make_user, db) -> None:
 
 def test_escalation_after_the_deadline(app: Flask, make_user, db, smtp) -> None:
     _box, controller = smtp
-    make_user("counselor", email="c@example.edu")
+    counselor = make_user("counselor", email="c@example.edu")
     supervisor = make_user("supervisor", email="s@example.edu")
     student = make_user("student")
     opened = utcnow() - timedelta(hours=2)
-    case = services.open_or_raise(
-        db, student=student, kind="psych", tier="crisis", why=CRISIS_WHY, now=opened
+    case = intake.open_or_raise(
+        db, student=student, kind="psych", tier="crisis", source=CRISIS_WHY, now=opened
     )
     db.commit()
     assert services.escalate(db, opened + timedelta(minutes=30)) == 0
@@ -167,7 +167,8 @@ def test_escalation_after_the_deadline(app: Flask, make_user, db, smtp) -> None:
     escalations = db.scalars(
         select(OutboxMessage).where(OutboxMessage.kind == "case.escalated")
     ).all()
-    assert [m.recipient_id for m in escalations] == [supervisor.id]
+    assert sorted(m.recipient_id for m in escalations) == sorted([counselor.id, supervisor.id])
+    assert db.get(Case, case.id).due_at == opened + timedelta(hours=1)  # still shown overdue
     assert services.escalate(db, utcnow()) == 0  # next level only after another time limit
     assert services.escalate(db, utcnow() + timedelta(hours=1, minutes=1)) == 1
     db.commit()
@@ -180,7 +181,7 @@ def test_smtp_down_retries_without_duplicates(app: Flask, make_user, db, smtp) -
     box, controller = smtp
     make_user("counselor", email="c@example.edu")
     student = make_user("student")
-    services.open_or_raise(db, student=student, kind="psych", tier="high", why=CRISIS_WHY)
+    intake.open_or_raise(db, student=student, kind="psych", tier="high", source=CRISIS_WHY)
     db.commit()
     down = MailSettings("127.0.0.1", 1, "s@example.edu", "https://x")  # nothing listens on port 1
     assert deliver(app.extensions["sessionmaker"], down) == (0, 0)
@@ -200,10 +201,11 @@ def test_scope_and_deans(client: FlaskClient, logged_in, make_user, db) -> None:
     law = get_or_create_faculty(db, "LAW", "Law", "法学院")
     db.commit()
     student = make_user("student")
-    case = services.open_or_raise(db, student=student, kind="psych", tier="high", why=CRISIS_WHY)
+    case = intake.open_or_raise(db, student=student, kind="psych", tier="high", source=CRISIS_WHY)
     db.commit()
     logged_in("counselor", faculties=[law])
-    assert client.get(f"/cases/{case.id}").status_code == 404
+    page = client.get(f"/cases/{case.id}")
+    assert page.status_code == 302 and page.headers["Location"].endswith("/break-glass")
     assert f"/cases/{case.id}".encode() not in client.get("/cases/").data
     client.post("/auth/logout")
     logged_in("dean")
@@ -214,8 +216,8 @@ def test_scope_and_deans(client: FlaskClient, logged_in, make_user, db) -> None:
 def test_register_export_escapes_formulas(client: FlaskClient, logged_in, make_user, db) -> None:
     evil = make_user("counselor", name='=HYPERLINK("http://x")')
     student = make_user("student")
-    case = services.open_or_raise(
-        db, student=student, kind="psych", tier="moderate", why=CRISIS_WHY
+    case = intake.open_or_raise(
+        db, student=student, kind="psych", tier="moderate", source=CRISIS_WHY
     )
     case.assignee_id = evil.id
     db.commit()
@@ -234,7 +236,7 @@ def test_crisis_alerts_the_on_call_counselor(client: FlaskClient, logged_in, mak
     logged_in("admin")
     oncall = make_user("counselor", faculties=[])
     page = client.post(
-        "/cases/rota",
+        "/cases/admin/rota",
         data={
             "user": str(oncall.id),
             "starts_at": "2020-01-01T00:00",
@@ -244,7 +246,7 @@ def test_crisis_alerts_the_on_call_counselor(client: FlaskClient, logged_in, mak
     assert page.status_code == 302
     assert db.scalar(select(func.count()).select_from(OnCallShift)) == 1
     student = make_user("student")
-    services.open_or_raise(db, student=student, kind="psych", tier="crisis", why=CRISIS_WHY)
+    intake.open_or_raise(db, student=student, kind="psych", tier="crisis", source=CRISIS_WHY)
     db.commit()
     recipients = {m.recipient_id for m in db.scalars(select(OutboxMessage))}
     assert recipients == {responsible.id, oncall.id}

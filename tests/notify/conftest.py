@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
-from email import message_from_bytes
-from email.message import Message
+from email import message_from_bytes, policy
+from email.message import EmailMessage
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -15,10 +15,12 @@ class Mailbox:
     """Collects every message the server accepts."""
 
     def __init__(self) -> None:
-        self.messages: list[Message] = []
+        self.messages: list[EmailMessage] = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append(message_from_bytes(envelope.content))
+        message = message_from_bytes(envelope.content, policy=policy.default)
+        assert isinstance(message, EmailMessage)
+        self.messages.append(message)
         return "250 OK"
 
 

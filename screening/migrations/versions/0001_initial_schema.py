@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:01:22.268760
+Create Date: 2026-11-28 15:24:53.168722
 """
 
 from __future__ import annotations
@@ -213,59 +213,6 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
     )
     op.create_table(
-        "cases",
-        sa.Column("id", sa.Integer(), nullable=False),
-        sa.Column("student_id", sa.Integer(), nullable=False),
-        sa.Column("faculty_id", sa.Integer(), nullable=False),
-        sa.Column("kind", sa.String(length=16), nullable=False),
-        sa.Column("tier", sa.String(length=16), nullable=False),
-        sa.Column("status", sa.String(length=16), nullable=False),
-        sa.Column("assignee_id", sa.Integer(), nullable=True),
-        sa.Column("opened_at", screening.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("due_at", screening.db.UTCDateTime(timezone=True), nullable=False),
-        sa.Column("acknowledged_at", screening.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("escalation_level", sa.Integer(), nullable=False),
-        sa.Column("closed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
-        sa.Column("outcome", sa.String(length=32), nullable=True),
-        sa.Column("closed_by", sa.Integer(), nullable=True),
-        sa.Column("signed_off_by", sa.Integer(), nullable=True),
-        sa.Column("version", sa.Integer(), nullable=False),
-        sa.CheckConstraint("kind IN ('psych','academic')", name=op.f("ck_cases_kind_known")),
-        sa.CheckConstraint(
-            "status IN ('open','pending_signoff','closed')", name=op.f("ck_cases_status_known")
-        ),
-        sa.CheckConstraint(
-            "tier IN ('crisis','high','moderate')", name=op.f("ck_cases_tier_known")
-        ),
-        sa.ForeignKeyConstraint(
-            ["assignee_id"], ["users.id"], name=op.f("fk_cases_assignee_id_users")
-        ),
-        sa.ForeignKeyConstraint(["closed_by"], ["users.id"], name=op.f("fk_cases_closed_by_users")),
-        sa.ForeignKeyConstraint(
-            ["faculty_id"], ["faculties.id"], name=op.f("fk_cases_faculty_id_faculties")
-        ),
-        sa.ForeignKeyConstraint(
-            ["signed_off_by"], ["users.id"], name=op.f("fk_cases_signed_off_by_users")
-        ),
-        sa.ForeignKeyConstraint(
-            ["student_id"], ["users.id"], name=op.f("fk_cases_student_id_users"), ondelete="CASCADE"
-        ),
-        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
-    )
-    with op.batch_alter_table("cases", schema=None) as batch_op:
-        batch_op.create_index(batch_op.f("ix_cases_assignee_id"), ["assignee_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cases_faculty_id"), ["faculty_id"], unique=False)
-        batch_op.create_index("ix_cases_queue", ["status", "tier", "due_at"], unique=False)
-        batch_op.create_index(batch_op.f("ix_cases_student_id"), ["student_id"], unique=False)
-        batch_op.create_index(
-            "uq_cases_one_open",
-            ["student_id", "kind"],
-            unique=True,
-            postgresql_where=sa.text("status != 'closed'"),
-            sqlite_where=sa.text("status != 'closed'"),
-        )
-
-    op.create_table(
         "counselor_faculties",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("faculty_id", sa.Integer(), nullable=False),
@@ -293,6 +240,21 @@ def upgrade() -> None:
             ["enabled_by"], ["users.id"], name=op.f("fk_instrument_enablements_enabled_by_users")
         ),
         sa.PrimaryKeyConstraint("instrument_id", name=op.f("pk_instrument_enablements")),
+    )
+    op.create_table(
+        "mfa_credentials",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("confirmed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("last_step", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_mfa_credentials_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_mfa_credentials")),
     )
     op.create_table(
         "on_call_shifts",
@@ -336,6 +298,25 @@ def upgrade() -> None:
         batch_op.create_index("ix_outbox_due", ["status", "next_attempt_at"], unique=False)
 
     op.create_table(
+        "recovery_codes",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("code_hash", sa.String(length=64), nullable=False),
+        sa.Column("used_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_recovery_codes_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_recovery_codes")),
+        sa.UniqueConstraint("code_hash", name=op.f("uq_recovery_codes_code_hash")),
+    )
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
+
+    op.create_table(
         "subject_keys",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kek_id", sa.String(length=32), nullable=True),
@@ -353,6 +334,22 @@ def upgrade() -> None:
     with op.batch_alter_table("subject_keys", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_subject_keys_kek_id"), ["kek_id"], unique=False)
 
+    op.create_table(
+        "tier_mappings",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("tiers", sa.JSON(), nullable=False),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_tier_mappings_created_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tier_mappings")),
+        sa.UniqueConstraint(
+            "instrument_id", "version", name=op.f("uq_tier_mappings_instrument_id_version")
+        ),
+    )
     op.create_table(
         "assignments",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -444,6 +441,94 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "cases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("tier", sa.String(length=16), nullable=False),
+        sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("assignee_id", sa.Integer(), nullable=True),
+        sa.Column("opened_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("due_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("escalate_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("acknowledged_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("escalation_level", sa.Integer(), nullable=False),
+        sa.Column("closed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("outcome", sa.String(length=32), nullable=True),
+        sa.Column("closed_by", sa.Integer(), nullable=True),
+        sa.Column("signed_off_by", sa.Integer(), nullable=True),
+        sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("tier_mapping_id", sa.Integer(), nullable=True),
+        sa.CheckConstraint("kind IN ('psych','academic')", name=op.f("ck_cases_kind_known")),
+        sa.CheckConstraint(
+            "status IN ('open','pending_signoff','closed')", name=op.f("ck_cases_status_known")
+        ),
+        sa.CheckConstraint(
+            "tier IN ('crisis','high','moderate')", name=op.f("ck_cases_tier_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["assignee_id"], ["users.id"], name=op.f("fk_cases_assignee_id_users")
+        ),
+        sa.ForeignKeyConstraint(["closed_by"], ["users.id"], name=op.f("fk_cases_closed_by_users")),
+        sa.ForeignKeyConstraint(
+            ["faculty_id"], ["faculties.id"], name=op.f("fk_cases_faculty_id_faculties")
+        ),
+        sa.ForeignKeyConstraint(
+            ["signed_off_by"], ["users.id"], name=op.f("fk_cases_signed_off_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"], ["users.id"], name=op.f("fk_cases_student_id_users"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["tier_mapping_id"],
+            ["tier_mappings.id"],
+            name=op.f("fk_cases_tier_mapping_id_tier_mappings"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
+    )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cases_assignee_id"), ["assignee_id"], unique=False)
+        batch_op.create_index("ix_cases_escalation", ["status", "escalate_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_faculty_id"), ["faculty_id"], unique=False)
+        batch_op.create_index("ix_cases_queue", ["status", "tier", "due_at"], unique=False)
+        batch_op.create_index(batch_op.f("ix_cases_student_id"), ["student_id"], unique=False)
+        batch_op.create_index(
+            "uq_cases_one_open",
+            ["student_id", "kind"],
+            unique=True,
+            postgresql_where=sa.text("status != 'closed'"),
+            sqlite_where=sa.text("status != 'closed'"),
+        )
+
+    op.create_table(
+        "break_glass_grants",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("granted_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("expires_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_break_glass_grants_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_break_glass_grants_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_break_glass_grants")),
+    )
+    with op.batch_alter_table("break_glass_grants", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_break_glass_active", ["user_id", "case_id", "expires_at"], unique=False
+        )
+
+    op.create_table(
         "consents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("assignment_id", sa.Integer(), nullable=False),
@@ -526,6 +611,7 @@ def upgrade() -> None:
         sa.Column("type", sa.String(length=32), nullable=False),
         sa.Column("tier", sa.String(length=16), nullable=True),
         sa.Column("submission_id", sa.Integer(), nullable=True),
+        sa.Column("tier_mapping_id", sa.Integer(), nullable=True),
         sa.Column("detail_sealed", sa.LargeBinary(), nullable=True),
         sa.ForeignKeyConstraint(
             ["actor_id"], ["users.id"], name=op.f("fk_case_events_actor_id_users")
@@ -537,6 +623,11 @@ def upgrade() -> None:
             ["submission_id"],
             ["submissions.id"],
             name=op.f("fk_case_events_submission_id_submissions"),
+        ),
+        sa.ForeignKeyConstraint(
+            ["tier_mapping_id"],
+            ["tier_mappings.id"],
+            name=op.f("fk_case_events_tier_mapping_id_tier_mappings"),
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_events")),
     )
@@ -559,24 +650,10 @@ def downgrade() -> None:
     op.drop_table("submissions")
     op.drop_table("drafts")
     op.drop_table("consents")
-    op.drop_table("campaign_instruments")
-    op.drop_table("campaign_faculties")
-    op.drop_table("campaign_cohorts")
-    with op.batch_alter_table("assignments", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_assignments_student_id"))
+    with op.batch_alter_table("break_glass_grants", schema=None) as batch_op:
+        batch_op.drop_index("ix_break_glass_active")
 
-    op.drop_table("assignments")
-    with op.batch_alter_table("subject_keys", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
-
-    op.drop_table("subject_keys")
-    with op.batch_alter_table("outbox", schema=None) as batch_op:
-        batch_op.drop_index("ix_outbox_due")
-
-    op.drop_table("outbox")
-    op.drop_table("on_call_shifts")
-    op.drop_table("instrument_enablements")
-    op.drop_table("counselor_faculties")
+    op.drop_table("break_glass_grants")
     with op.batch_alter_table("cases", schema=None) as batch_op:
         batch_op.drop_index(
             "uq_cases_one_open",
@@ -586,9 +663,34 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_cases_student_id"))
         batch_op.drop_index("ix_cases_queue")
         batch_op.drop_index(batch_op.f("ix_cases_faculty_id"))
+        batch_op.drop_index("ix_cases_escalation")
         batch_op.drop_index(batch_op.f("ix_cases_assignee_id"))
 
     op.drop_table("cases")
+    op.drop_table("campaign_instruments")
+    op.drop_table("campaign_faculties")
+    op.drop_table("campaign_cohorts")
+    with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_assignments_student_id"))
+
+    op.drop_table("assignments")
+    op.drop_table("tier_mappings")
+    with op.batch_alter_table("subject_keys", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
+
+    op.drop_table("subject_keys")
+    with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
+
+    op.drop_table("recovery_codes")
+    with op.batch_alter_table("outbox", schema=None) as batch_op:
+        batch_op.drop_index("ix_outbox_due")
+
+    op.drop_table("outbox")
+    op.drop_table("on_call_shifts")
+    op.drop_table("mfa_credentials")
+    op.drop_table("instrument_enablements")
+    op.drop_table("counselor_faculties")
     op.drop_table("campaigns")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index("ix_alerts_recipient_open")

@@ -1,0 +1,95 @@
+"""The risk register (清单/台账): every case in a user's scope, open and closed, with who is
+responsible, due and overdue status and outcome; no student identity and no clinical detail."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from screening.auth.models import Faculty, User
+from screening.auth.services import person
+from screening.cases.measures import CaseFacts
+from screening.cases.models import Case
+from screening.cases.services import scoped
+
+COLUMNS = (
+    "case",
+    "faculty",
+    "kind",
+    "tier",
+    "status",
+    "opened",
+    "age_days",
+    "responsible",
+    "due",
+    "overdue",
+    "escalation",
+    "outcome",
+    "closed_by",
+    "signed_off_by",
+    "closed",
+)
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One line of the register."""
+
+    case: Case
+    faculty: str
+    responsible: str
+    closed_by: str
+    signed_off_by: str
+    overdue: bool
+    age_days: int
+
+
+def overdue(case: Case, now: datetime) -> bool:
+    """Open, no first contact yet and past its due time."""
+    return case.status == "open" and case.acknowledged_at is None and case.due_at < now
+
+
+def staff_names(session: Session, ids: set[int | None]) -> dict[int, str]:
+    """Display names of staff members (their usernames when no name is on file)."""
+    wanted = [i for i in ids if i]
+    users = session.scalars(select(User).where(User.id.in_(wanted))) if wanted else []
+    return {u.id: (str(person(session, u).name or "") or u.username or str(u.id)) for u in users}
+
+
+def entries(session: Session, user: User, now: datetime) -> list[Entry]:
+    """The register lines the user may see, oldest first."""
+    cases = list(session.scalars(select(Case).where(scoped(user)).order_by(Case.opened_at)))
+    names = staff_names(
+        session, {i for c in cases for i in (c.assignee_id, c.closed_by, c.signed_off_by)}
+    )
+    faculties = {f.id: f.code for f in session.scalars(select(Faculty))}
+    return [
+        Entry(
+            case=c,
+            faculty=faculties.get(c.faculty_id, ""),
+            responsible=names.get(c.assignee_id or 0, ""),
+            closed_by=names.get(c.closed_by or 0, ""),
+            signed_off_by=names.get(c.signed_off_by or 0, ""),
+            overdue=overdue(c, now),
+            age_days=((c.closed_at or now) - c.opened_at).days,
+        )
+        for c in cases
+    ]
+
+
+def facts(entries_: list[Entry]) -> list[CaseFacts]:
+    """The measures' view of register lines."""
+    return [
+        CaseFacts(
+            tier=e.case.tier,
+            faculty=e.faculty,
+            opened_at=e.case.opened_at,
+            due_at=e.case.due_at,
+            acknowledged_at=e.case.acknowledged_at,
+            closed=e.case.status == "closed",
+        )
+        for e in entries_
+    ]
