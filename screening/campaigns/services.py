@@ -309,8 +309,12 @@ def due_reminders(session: Session, now: datetime) -> list[tuple[Assignment, str
             continue
         day = reached[-1]  # only the latest step: a late run does not send a burst
         pending = session.scalars(
-            select(Assignment).where(
-                Assignment.campaign_id == campaign.id, Assignment.status.in_(("pending", "started"))
+            select(Assignment)
+            .join(User, User.id == Assignment.student_id)
+            .where(
+                Assignment.campaign_id == campaign.id,
+                Assignment.status.in_(("pending", "started")),
+                User.active.is_(True),  # nobody writes to a student who has left
             )
         )
         for assignment in pending:
