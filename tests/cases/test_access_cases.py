@@ -12,6 +12,7 @@ from screening.auth.services import get_or_create_faculty
 from screening.cases import intake
 from screening.cases.models import BreakGlassGrant, Case
 from screening.notify.models import Alert
+from tests.conftest import log_in_fully
 
 SOURCE = {"instrument": "phq9", "version": 1, "total": 22, "band": "severe", "fired": []}
 
@@ -103,9 +104,7 @@ def test_crisis_close_out_needs_another_supervisor(
     db.expire_all()
     assert db.get(Case, case.id).status == "pending_signoff"
     client.post("/auth/logout")
-    from tests.conftest import login_as
-
-    login_as(client, other.username)
+    log_in_fully(client, db, other)
     back = client.post(f"/cases/{case.id}/signoff", data={"decision": "refuse", "note": ""})
     assert back.status_code == 302
     db.expire_all()
@@ -117,10 +116,10 @@ def test_crisis_close_out_needs_another_supervisor(
     reopened = db.get(Case, case.id)
     assert reopened.status == "open" and reopened.outcome is None
     client.post("/auth/logout")
-    login_as(client, me.username)
+    log_in_fully(client, db, me)
     client.post(f"/cases/{case.id}/close", data={"outcome": "hospitalised", "note": "Plan agreed"})
     client.post("/auth/logout")
-    login_as(client, other.username)
+    log_in_fully(client, db, other)
     client.post(f"/cases/{case.id}/signoff", data={"decision": "approve", "note": "OK"})
     db.expire_all()
     closed = db.get(Case, case.id)
