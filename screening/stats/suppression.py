@@ -320,22 +320,41 @@ class _Grid:
         return row_node, col_node
 
 
-def _can_move(grid: _Grid, hidden: frozenset[Entry], entry: Entry, step: int) -> bool:
-    """Whether the hidden entry can move by step along a cycle of hidden entries."""
+Residual = dict[int, list[tuple[int, Entry]]]
+
+
+def _residual(grid: _Grid, hidden: frozenset[Entry]) -> Residual:
+    """Usable arcs (tail -> head, entry) of the hidden entries, built once per protection check."""
+    adjacency: Residual = {}
+    for other in hidden:
+        row_node, col_node = grid.nodes(other)
+        sign = grid.sign(other)
+        if grid.can_step(other, sign):
+            adjacency.setdefault(row_node, []).append((col_node, other))
+        if grid.can_step(other, -sign):
+            adjacency.setdefault(col_node, []).append((row_node, other))
+    return adjacency
+
+
+def _can_move(
+    grid: _Grid,
+    hidden: frozenset[Entry],
+    entry: Entry,
+    step: int,
+    residual: Residual | None = None,
+) -> bool:
+    """Whether the hidden entry can move by step along a cycle of other hidden entries."""
     if not grid.can_step(entry, step):
         return False
+    adjacency = _residual(grid, hidden) if residual is None else residual
     start, goal = grid.endpoints(entry, step)
-    adjacency: dict[int, list[int]] = {}
-    for tail, head, other, other_step in grid.arcs(skip=entry):
-        if other in hidden and grid.can_step(other, other_step):
-            adjacency.setdefault(tail, []).append(head)
     seen, queue = {start}, deque([start])
     while queue:
         node = queue.popleft()
         if node == goal:
             return True
-        for nxt in adjacency.get(node, ()):
-            if nxt not in seen:
+        for nxt, other in adjacency.get(node, ()):
+            if other != entry and nxt not in seen:
                 seen.add(nxt)
                 queue.append(nxt)
     return False
@@ -343,10 +362,12 @@ def _can_move(grid: _Grid, hidden: frozenset[Entry], entry: Entry, step: int) ->
 
 def _disclosed(grid: _Grid, hidden: frozenset[Entry]) -> list[Entry]:
     """Hidden entries whose value a reader can pin down exactly, in row-major order."""
+    residual = _residual(grid, hidden)
     return [
         entry
         for entry in sorted(hidden)
-        if not _can_move(grid, hidden, entry, 1) and not _can_move(grid, hidden, entry, -1)
+        if not _can_move(grid, hidden, entry, 1, residual)
+        and not _can_move(grid, hidden, entry, -1, residual)
     ]
 
 
