@@ -23,6 +23,7 @@ from screening.campaigns.models import Campaign
 from screening.crypto import KeyRing
 from screening.db import Base, make_engine, utcnow
 from screening.keys.models import KekCheck
+from tests.smtp_server import smtp  # noqa: F401 - a real SMTP server fixture for every test
 
 PG_URL = os.environ.get("SCREENING_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery staple"

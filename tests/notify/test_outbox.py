@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
 from screening.notify.services import MAX_ATTEMPTS, MailSettings, deliver, enqueue, recover_stuck
-from tests.notify.conftest import Mailbox, free_port
+from tests.smtp_server import Mailbox, free_port
 
 BASE = "https://screening.example.edu"
 
