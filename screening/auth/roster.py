@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from screening import csvimport
 from screening.auth.models import Role
 from screening.auth.services import (
     create_user,
@@ -44,43 +43,13 @@ class RosterParse:
     errors: list[tuple[int, str]] = field(default_factory=list)
 
 
-def decode(data: bytes) -> str:
-    """Decode UTF-8 with or without a BOM (as Excel writes it); raise ValueError otherwise."""
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ValueError("the file is not UTF-8 text; save it as CSV UTF-8") from exc
-
-
 def parse(text: str) -> RosterParse:
     """Check every line and collect every problem, each with its line number."""
-    result = RosterParse()
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        result.errors.append((1, "the file is empty"))
-        return result
-    except csv.Error as exc:
-        result.errors.append((1, f"unreadable CSV: {exc}"))
-        return result
-    if tuple(header) != COLUMNS:
-        result.errors.append((1, "the header must be: " + ",".join(COLUMNS)))
-        return result
     seen: dict[str, int] = {}
-    try:
-        for values in reader:
-            line = reader.line_num
-            if not any(v.strip() for v in values):
-                continue
-            problem = _check(values, seen, line)
-            if isinstance(problem, str):
-                result.errors.append((line, problem))
-            else:
-                result.rows.append(problem)
-    except csv.Error as exc:
-        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
-    return result
+    rows, errors = csvimport.parse_rows(
+        text, COLUMNS, lambda values, line: _check(values, seen, line)
+    )
+    return RosterParse(rows, errors)
 
 
 def _check(values: list[str], seen: dict[str, int], line: int) -> RosterRow | str:

@@ -8,8 +8,6 @@ high one; the case goes to an academic advisor serving the student's faculty.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -17,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from screening import csvimport
 from screening.auth.models import Role, User
 from screening.auth.services import find_student
 from screening.cases.intake import open_or_raise
@@ -48,32 +47,11 @@ class AcademicParse:
 
 def parse(text: str) -> AcademicParse:
     """Check every line and collect every problem, each with its line number."""
-    result = AcademicParse()
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        result.errors.append((1, "the file is empty"))
-        return result
-    except csv.Error as exc:
-        result.errors.append((1, f"unreadable CSV: {exc}"))
-        return result
-    if tuple(header) != COLUMNS:
-        result.errors.append((1, "the header must be: " + ",".join(COLUMNS)))
-        return result
     seen: dict[tuple[str, str], int] = {}
-    try:
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            checked = _check(values, seen, reader.line_num)
-            if isinstance(checked, str):
-                result.errors.append((reader.line_num, checked))
-            else:
-                result.rows.append(checked)
-    except csv.Error as exc:
-        result.errors.append((reader.line_num, f"unreadable CSV: {exc}"))
-    return result
+    rows, errors = csvimport.parse_rows(
+        text, COLUMNS, lambda values, line: _check(values, seen, line)
+    )
+    return AcademicParse(rows, errors)
 
 
 def _number(text: str, name: str, low: float, high: float) -> float | str:

@@ -14,10 +14,10 @@ from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role, User
-from screening.auth.roster import decode
 from screening.cases import academic, tiering, tiers
 from screening.cases.forms import AcademicImportForm, CaseActionForm, ShiftForm
 from screening.cases.models import OnCallShift, TierMapping
+from screening.csvimport import decode
 from screening.db import utcnow
 from screening.forms import choices
 

@@ -8,7 +8,7 @@ import click
 from flask.cli import with_appcontext
 from sqlalchemy import select
 
-from screening import db
+from screening import csvimport, db
 from screening.audit.services import append as audit
 from screening.auth import roster
 from screening.auth.models import Faculty, Role
@@ -90,7 +90,7 @@ def import_command(roster_file: Path, skip_invalid: bool) -> None:
     """Import students from CSV: student_number,name,email,faculty,cohort."""
     ready()
     try:
-        text = roster.decode(roster_file.read_bytes())
+        text = csvimport.decode(roster_file.read_bytes())
     except ValueError as exc:
         raise click.ClickException(f"{roster_file.name}: {exc}") from exc
     parsed = roster.parse(text)

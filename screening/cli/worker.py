@@ -12,10 +12,10 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from screening.audit.services import append as audit
-from screening.auth.roster import decode
 from screening.cases import academic
 from screening.cases.services import escalate
 from screening.cli.common import ready
+from screening.csvimport import decode
 from screening.db import new_session, utcnow
 from screening.notify.services import MailSettings, deliver, recover_stuck
 

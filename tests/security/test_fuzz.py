@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from screening import csvimport
 from screening.auth import mfa, policy, roster
 from screening.auth.routes import safe_next
 
@@ -45,14 +46,14 @@ def test_roster_rows_of_any_shape(rows: list[list[str]]) -> None:
     writer.writerows(rows)
     result = roster.parse(out.getvalue())
     assert len(result.rows) + len(result.errors) <= len(rows)
-    assert roster.decode(out.getvalue().encode("utf-8-sig")) == out.getvalue()
+    assert csvimport.decode(out.getvalue().encode("utf-8-sig")) == out.getvalue()
 
 
 @FUZZ
 @given(st.binary(max_size=200))
 def test_roster_decode_accepts_utf8_or_says_why(data: bytes) -> None:
     try:
-        roster.decode(data)
+        csvimport.decode(data)
     except ValueError as exc:
         assert "UTF-8" in str(exc)
 
