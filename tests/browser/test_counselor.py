@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from screening.cases import services
+from screening.cases import intake
 from screening.cases.models import Case
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serious_violations, shot
 from tests.browser.test_roles import enrol_authenticator, log_in
@@ -24,7 +24,7 @@ WHY = {
 def test_counselor_works_a_crisis_case(open_page: PageFactory, make_user, db, viewport) -> None:
     counselor = make_user("counselor", name="王老师")
     student = make_user("student", name="李同学")
-    case = services.open_or_raise(db, student=student, kind="psych", tier="crisis", why=WHY)
+    case = intake.open_or_raise(db, student=student, kind="psych", tier="crisis", source=WHY)
     db.commit()
     tag = "phone" if viewport is PHONE else "desktop"
     page = open_page(viewport, locale="zh-CN")
