@@ -43,6 +43,7 @@ def create_app() -> Flask:
         else create_engine(url, connect_args={"timeout": 30})
     )
     metadata.create_all(engine)
+    engine.dispose()  # no pooled connection may be shared by forked workers
 
     @app.get("/healthz")
     def healthz() -> str:

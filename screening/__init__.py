@@ -53,6 +53,9 @@ def _data(app: Flask) -> None:
     except startup.StartupError:
         app.extensions["engine"].dispose()  # close pooled connections before giving up
         raise
+    # Start-up checks used pooled connections; drop them, so that processes forked from this
+    # one (gunicorn's preloaded workers) never share a database connection.
+    app.extensions["engine"].dispose()
 
 
 def _security(app: Flask) -> None:
