@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import select
@@ -126,6 +127,24 @@ class Vault:
         key = self.ensure_key(session, subject_id)
         return seal_json(key, value, Aad(table, column, str(row_id), str(subject_id)))
 
+    def _open(
+        self,
+        opener: Callable[[bytes, bytes, Aad], Any],
+        session: Session,
+        subject_id: int,
+        place: tuple[str, str, object],
+        blob: bytes,
+        unreadable: Any,
+    ) -> Any:
+        """Open with the person's key; a failure is logged by row reference, never content."""
+        table, column, row_id = place
+        try:
+            key = self._key(session, subject_id)
+            return opener(key, blob, Aad(table, column, str(row_id), str(subject_id)))
+        except (UnreadableError, KeyMissingError):
+            log.warning("sealed value unreadable: %s.%s row %s", table, column, row_id)
+            return unreadable
+
     def open(
         self,
         session: Session,
@@ -135,15 +154,10 @@ class Vault:
         row_id: object,
         blob: bytes | None,
     ) -> str | None:
-        """Open sealed text; a failure is logged by row reference and shown as unreadable."""
+        """Open sealed text; a failure shows as unreadable."""
         if blob is None:
             return None
-        try:
-            key = self._key(session, subject_id)
-            return open_text(key, blob, Aad(table, column, str(row_id), str(subject_id)))
-        except (UnreadableError, KeyMissingError):
-            log.warning("sealed value unreadable: %s.%s row %s", table, column, row_id)
-            return UNREADABLE
+        return self._open(open_text, session, subject_id, (table, column, row_id), blob, UNREADABLE)
 
     def open_data(
         self,
@@ -154,15 +168,10 @@ class Vault:
         row_id: object,
         blob: bytes | None,
     ) -> Any:
-        """Open a sealed JSON value; None when missing or unreadable (logged by row reference)."""
+        """Open a sealed JSON value; None when missing or unreadable."""
         if blob is None:
             return None
-        try:
-            key = self._key(session, subject_id)
-            return open_json(key, blob, Aad(table, column, str(row_id), str(subject_id)))
-        except (UnreadableError, KeyMissingError):
-            log.warning("sealed value unreadable: %s.%s row %s", table, column, row_id)
-            return None
+        return self._open(open_json, session, subject_id, (table, column, row_id), blob, None)
 
     def shred(self, session: Session, subject_id: int) -> bool:
         """Destroy the person's data key for good; True if there was one to destroy."""

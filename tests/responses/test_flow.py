@@ -30,6 +30,15 @@ def _start(client: FlaskClient, assignment: Assignment) -> None:
     )
 
 
+def _begin(client: FlaskClient, logged_in, db) -> tuple:
+    """A new student opens the screening list and agrees to take part."""
+    student = logged_in("student")
+    client.get("/screening/")
+    assignment = _assignment(db, student)
+    _start(client, assignment)
+    return student, assignment
+
+
 def _count(db, model) -> int:
     return db.scalar(select(func.count()).select_from(model))
 
@@ -70,10 +79,7 @@ def test_item_nine_alone_shows_the_crisis_page(
     client: FlaskClient, logged_in, make_campaign, db
 ) -> None:
     make_campaign(["phq9"])
-    student = logged_in("student")
-    client.get("/screening/")
-    assignment = _assignment(db, student)
-    _start(client, assignment)
+    _student, assignment = _begin(client, logged_in, db)
     response = client.post(
         f"/screening/{assignment.id}/take",
         data={**phq9(q9=1), "q10": "0", "token": "c1", "action": "submit"},
@@ -88,10 +94,7 @@ def test_total_24_without_item_nine_is_not_a_crisis(
     client: FlaskClient, logged_in, make_campaign, db
 ) -> None:
     make_campaign(["phq9"])
-    student = logged_in("student")
-    client.get("/screening/")
-    assignment = _assignment(db, student)
-    _start(client, assignment)
+    _student, assignment = _begin(client, logged_in, db)
     data = {
         **phq9(q1=3, q2=3, q3=3, q4=3, q5=3, q6=3, q7=3, q8=3),
         "q10": "3",
@@ -109,10 +112,7 @@ def test_validation_error_keeps_every_answer(
     client: FlaskClient, logged_in, make_campaign, db
 ) -> None:
     make_campaign(["phq9"])
-    student = logged_in("student")
-    client.get("/screening/")
-    assignment = _assignment(db, student)
-    _start(client, assignment)
+    _student, assignment = _begin(client, logged_in, db)
     partial = {"q1": "2", "q2": "1", "token": "v1", "action": "submit"}
     page = client.post(f"/screening/{assignment.id}/take", data=partial)
     assert page.status_code == 422
@@ -151,10 +151,7 @@ def test_double_submit_stores_one_response(
     client: FlaskClient, logged_in, make_campaign, db
 ) -> None:
     make_campaign(["phq9", "gad7"])
-    student = logged_in("student")
-    client.get("/screening/")
-    assignment = _assignment(db, student)
-    _start(client, assignment)
+    _student, assignment = _begin(client, logged_in, db)
     data = {**phq9(q1=1), "token": "same", "instrument": "phq9", "action": "submit"}
     first = client.post(f"/screening/{assignment.id}/take", data=data)
     second = client.post(f"/screening/{assignment.id}/take", data=data)
@@ -292,10 +289,7 @@ def test_decline_is_recorded_and_respected(
 
 def test_download_own_answers(client: FlaskClient, logged_in, make_campaign, db) -> None:
     make_campaign(["phq9"])
-    student = logged_in("student")
-    client.get("/screening/")
-    assignment = _assignment(db, student)
-    _start(client, assignment)
+    _student, assignment = _begin(client, logged_in, db)
     receipt = client.post(
         f"/screening/{assignment.id}/take", data={**phq9(q3=2), "q10": "1", "token": "dl"}
     )
