@@ -3,7 +3,8 @@
     python -m bench.stats_bench --db sqlite --db postgresql --records 1000000
 
 Loads synthetic score_records into a fresh database (a temporary SQLite file, or a PostgreSQL
-database created and dropped at 127.0.0.1:5432 as user postgres), then times each view the
+database created and dropped at 127.0.0.1:5432 as user postgres), builds their counts as the
+submit path keeps them, adds students assigned to every campaign, then times each view the
 statistics pages build (the same query and suppression functions) and prints median and p95 ms.
 """
 
@@ -29,7 +30,8 @@ from sqlalchemy.orm import Session
 
 from screening.db import Base, utcnow
 from screening.instruments import load_library
-from screening.stats import queries, reports
+from screening.stats import queries, reports, services
+from screening.stats.models import COUNT_SHARDS
 from screening.stats.queries import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -95,6 +97,52 @@ def _reference_rows(session: Session) -> None:
                 {"c": c, "p": position, "i": instrument},
             )
     session.commit()
+
+
+def _students(session: Session, students: int) -> None:
+    """Students spread over the faculties, each assigned to every campaign; most completed."""
+    rng = random.Random(11)
+    now = utcnow()
+    session.execute(
+        text("INSERT INTO cohorts (id, year) VALUES (1, 2024)"),
+    )
+    session.execute(
+        text(
+            "INSERT INTO users (id, role, active, is_advisor, session_version, created_at, "
+            "faculty_id, cohort_id, student_number_index) "
+            "VALUES (:i, 'student', true, false, 1, :t, :f, 1, :n)"
+        ),
+        [
+            {"i": i, "t": now, "f": 1 + i % FACULTIES, "n": f"bench-{i}"}
+            for i in range(1, students + 1)
+        ],
+    )
+    session.execute(
+        text(
+            "INSERT INTO assignments (campaign_id, student_id, status, created_at, "
+            "reminders_sent) VALUES (:c, :s, :st, :t, '')"
+        ),
+        [
+            {"c": c, "s": i, "st": "completed" if rng.random() < 0.8 else "pending", "t": now}
+            for c in range(1, CAMPAIGNS + 1)
+            for i in range(1, students + 1)
+        ],
+    )
+    session.commit()
+
+
+def _counts(session: Session) -> int:
+    """Build the dashboard counts from the loaded records, spread over every shard as
+    submissions spread them; the number of counter rows."""
+    truth = services.recount(session)
+    rows = 0
+    for shard in range(COUNT_SHARDS):
+        part = {k: n // COUNT_SHARDS + (shard < n % COUNT_SHARDS) for k, n in truth.items()}
+        part = {k: n for k, n in part.items() if n}
+        services.add_counts(session, part, shard=shard)
+        rows += len(part)
+    session.commit()
+    return rows
 
 
 def _load(engine: Engine, count: int) -> float:
@@ -172,13 +220,22 @@ def _cases(session: Session) -> dict[str, Callable[[], object]]:
     return cases
 
 
-def bench(kind: str, records: int, repeats: int) -> list[tuple[str, float, float]]:
+def bench(kind: str, records: int, students: int, repeats: int) -> list[tuple[str, float, float]]:
     """Load the records, then time every case; (name, median ms, p95 ms) rows."""
     with database(kind) as engine:
         with Session(engine) as session:
             _reference_rows(session)
         seconds = _load(engine, records)
-        print(f"{kind}: loaded {records:,} records in {seconds:.1f} s")
+        with Session(engine) as session:
+            _students(session, students)
+            counters = _counts(session)
+        with engine.connect() as conn:
+            conn.execute(text("ANALYZE"))
+            conn.commit()
+        print(
+            f"{kind}: loaded {records:,} records ({counters:,} counter rows) and "
+            f"{students:,} students x {CAMPAIGNS} campaigns in {seconds:.1f} s"
+        )
         app = Flask(__name__)
         Babel(app)
         results = []
@@ -201,10 +258,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", action="append", choices=["sqlite", "postgresql"])
     parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--students", type=int, default=40_000)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
     for kind in args.db or ["sqlite", "postgresql"]:
-        rows = bench(kind, args.records, args.repeats)
+        rows = bench(kind, args.records, args.students, args.repeats)
         print(f"\n{kind}, {args.records:,} records")
         print(f"{'query':<36} {'median ms':>10} {'p95 ms':>10}")
         for name, median, p95 in rows:

@@ -20,7 +20,7 @@ from screening.cases.models import (
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
-from screening.stats.models import ScoreRecord
+from screening.stats.models import ScoreCount, ScoreRecord
 
 __all__ = [
     "Alert",
@@ -43,6 +43,7 @@ __all__ = [
     "OnCallShift",
     "OutboxMessage",
     "RecoveryCode",
+    "ScoreCount",
     "ScoreRecord",
     "ShredRecord",
     "SubjectKey",

@@ -75,6 +75,8 @@ EXPECTED: dict[str, object] = {
     "stats.trend": {"dean", "supervisor", "admin"},
     "stats.trend_chart": {"dean", "supervisor", "admin"},
     "stats.trend_export": {"dean", "supervisor", "admin"},
+    "stats.cases": {"dean", "supervisor", "admin"},
+    "stats.cases_export": {"dean", "supervisor", "admin"},
 }
 
 

@@ -7,7 +7,7 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every command group to the app's CLI."""
-    from screening.cli import backup, campaigns, core, keys, questionnaires, users, worker
+    from screening.cli import backup, campaigns, core, keys, questionnaires, stats, users, worker
 
     app.cli.add_command(core.init_command)
     app.cli.add_command(core.demo_command)
@@ -21,3 +21,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(worker.worker_command)
     app.cli.add_command(keys.keys_group)
     app.cli.add_command(keys.audit_group)
+    app.cli.add_command(stats.stats_group)

@@ -1,4 +1,4 @@
-"""The de-identified statistics table: no link to a student or a submission, by construction."""
+"""The de-identified statistics tables: no link to a student or a submission, by construction."""
 
 from __future__ import annotations
 
@@ -8,6 +8,11 @@ from sqlalchemy import Boolean, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base
+
+#: Counter rows per combination of dimensions. Each submission adds to one shard picked at
+#: random, so concurrent submissions of the same faculty, cohort and band rarely wait on one
+#: row lock (PostgreSQL holds it until commit); readers sum the shards.
+COUNT_SHARDS = 8
 
 
 def _random_key() -> str:
@@ -19,32 +24,11 @@ class ScoreRecord(Base):
     """One scored result (or one subscale of it) reduced to coarse, non-identifying dimensions.
 
     There is deliberately no student id, submission id, exact time or sequential key: the
-    statistics cannot be joined back to a person. Dimension columns are plaintext so the
-    dashboards aggregate with indexed SQL and never decrypt anything.
+    statistics cannot be joined back to a person. This is the record of truth; the dashboards
+    read its rollup, `ScoreCount`, which `stats check` compares against it.
     """
 
     __tablename__ = "score_records"
-    __table_args__ = (
-        Index(
-            "ix_score_records_dashboard",
-            "campaign_id",
-            "instrument_id",
-            "subscale",
-            "faculty_id",
-            "cohort_year",
-            "band",
-            "critical",
-            "positive",
-        ),
-        Index(
-            "ix_score_records_trend",
-            "instrument_id",
-            "subscale",
-            "campaign_id",
-            "band",
-            "faculty_id",
-        ),
-    )
 
     key: Mapped[str] = mapped_column(String(32), primary_key=True, default=_random_key)
     #: The campaign (a screening round); campaigns are many students, never one person.
@@ -61,3 +45,37 @@ class ScoreRecord(Base):
     positive: Mapped[bool] = mapped_column(Boolean, default=False)
     #: ISO week of the submission, e.g. "2026-W48": coarse on purpose.
     week: Mapped[str] = mapped_column(String(8))
+
+
+class ScoreCount(Base):
+    """How many score records share one combination of dimensions (one shard of the count).
+
+    Written in the submission's transaction beside the records, so the dashboards sum a few
+    thousand counter rows instead of counting a million records. The primary key leads with the
+    columns every campaign view filters on, so it is the index those views read.
+    """
+
+    __tablename__ = "score_counts"
+    __table_args__ = (
+        Index(
+            "ix_score_counts_trend",
+            "instrument_id",
+            "subscale",
+            "campaign_id",
+            "faculty_id",
+            "band",
+            "n",
+        ),
+    )
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    instrument_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    subscale: Mapped[str] = mapped_column(String(64), primary_key=True)
+    faculty_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    cohort_year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    band: Mapped[str] = mapped_column(String(64), primary_key=True)
+    critical: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    positive: Mapped[bool] = mapped_column(Boolean, primary_key=True)
+    instrument_version: Mapped[int] = mapped_column(Integer, primary_key=True)
+    shard: Mapped[int] = mapped_column(Integer, primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)

@@ -1,4 +1,7 @@
-"""Fixed aggregate queries over the de-identified table: indexed GROUP BY, never decryption.
+"""Fixed aggregate queries over the de-identified counts: indexed GROUP BY, never decryption.
+
+The counts (`ScoreCount`) are kept in each submission's transaction, so a view sums at most a
+few thousand counter rows however many students took part.
 
 Every function takes a ``Scope``: a dean tied to a faculty gets ``Scope(faculty_id)`` and the
 faculty filter is part of the SQL, so other faculties' rows are never read for them. Callers choose
@@ -15,10 +18,14 @@ from sqlalchemy.orm import Session
 
 from screening.auth.models import User
 from screening.campaigns.models import Assignment, Campaign, CampaignInstrument
-from screening.stats.models import ScoreRecord
+from screening.stats.models import ScoreCount
 
 #: Raw counts keyed by (group, column); they hold true values and must be suppressed first.
 Counts = dict[tuple[int, str], int]
+
+
+#: The number of results in a group: the sum of its counter rows.
+_N = func.sum(ScoreCount.n)
 
 
 @dataclass(frozen=True)
@@ -31,22 +38,22 @@ class Scope:
 def _scoped(query: Select, scope: Scope) -> Select:
     """Add the faculty filter of a scoped viewer."""
     if scope.faculty_id is not None:
-        query = query.where(ScoreRecord.faculty_id == scope.faculty_id)
+        query = query.where(ScoreCount.faculty_id == scope.faculty_id)
     return query
 
 
 def _overall(campaign_id: int, instrument_id: Any) -> list[Any]:
     """Conditions selecting the overall (not subscale) results of one campaign and instrument."""
     return [
-        ScoreRecord.campaign_id == campaign_id,
-        ScoreRecord.instrument_id == instrument_id,
-        ScoreRecord.subscale == "",
+        ScoreCount.campaign_id == campaign_id,
+        ScoreCount.instrument_id == instrument_id,
+        ScoreCount.subscale == "",
     ]
 
 
 def _has_results(scope: Scope, *conditions: Any) -> Any:
-    """EXISTS over score_records: an index probe that stops at the first matching row."""
-    query = select(ScoreRecord.key).where(*conditions)
+    """EXISTS over the counts: an index probe that stops at the first matching row."""
+    query = select(ScoreCount.n).where(*conditions)
     return _scoped(query, scope).exists()
 
 
@@ -54,7 +61,7 @@ def campaigns_with_results(session: Session, scope: Scope) -> list[tuple[int, st
     """(id, name) of campaigns that have any results in scope, newest first."""
     query = (
         select(Campaign.id, Campaign.name)
-        .where(_has_results(scope, ScoreRecord.campaign_id == Campaign.id))
+        .where(_has_results(scope, ScoreCount.campaign_id == Campaign.id))
         .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
     )
     return [(cid, name) for cid, name in session.execute(query)]
@@ -74,7 +81,7 @@ def instruments_with_results(session: Session, scope: Scope) -> list[str]:
     ids = select(CampaignInstrument.instrument_id).distinct().subquery()
     query = select(ids.c.instrument_id).where(
         _has_results(
-            scope, ScoreRecord.instrument_id == ids.c.instrument_id, ScoreRecord.subscale == ""
+            scope, ScoreCount.instrument_id == ids.c.instrument_id, ScoreCount.subscale == ""
         )
     )
     return sorted(session.scalars(query))
@@ -85,23 +92,23 @@ def bands_by_faculty(
 ) -> Counts:
     """Count of results per (faculty id, band)."""
     query = _scoped(
-        select(ScoreRecord.faculty_id, ScoreRecord.band, func.count())
+        select(ScoreCount.faculty_id, ScoreCount.band, _N)
         .where(*_overall(campaign_id, instrument_id))
-        .group_by(ScoreRecord.faculty_id, ScoreRecord.band),
+        .group_by(ScoreCount.faculty_id, ScoreCount.band),
         scope,
     )
-    return {(fac, band): n for fac, band, n in session.execute(query)}
+    return {(fac, band): int(n) for fac, band, n in session.execute(query)}
 
 
 def bands_by_cohort(session: Session, campaign_id: int, instrument_id: str, scope: Scope) -> Counts:
     """Count of results per (cohort year, band)."""
     query = _scoped(
-        select(ScoreRecord.cohort_year, ScoreRecord.band, func.count())
+        select(ScoreCount.cohort_year, ScoreCount.band, _N)
         .where(*_overall(campaign_id, instrument_id))
-        .group_by(ScoreRecord.cohort_year, ScoreRecord.band),
+        .group_by(ScoreCount.cohort_year, ScoreCount.band),
         scope,
     )
-    return {(year, band): n for year, band, n in session.execute(query)}
+    return {(year, band): int(n) for year, band, n in session.execute(query)}
 
 
 def flags_by_faculty(
@@ -110,13 +117,13 @@ def flags_by_faculty(
     """Per faculty: results ("total"), positive screens ("positive") and critical ("critical")."""
     query = _scoped(
         select(
-            ScoreRecord.faculty_id,
-            func.count(),
-            func.sum(case((ScoreRecord.positive, 1), else_=0)),
-            func.sum(case((ScoreRecord.critical, 1), else_=0)),
+            ScoreCount.faculty_id,
+            _N,
+            func.sum(case((ScoreCount.positive, ScoreCount.n), else_=0)),
+            func.sum(case((ScoreCount.critical, ScoreCount.n), else_=0)),
         )
         .where(*_overall(campaign_id, instrument_id))
-        .group_by(ScoreRecord.faculty_id),
+        .group_by(ScoreCount.faculty_id),
         scope,
     )
     counts: Counts = {}
@@ -130,12 +137,12 @@ def flags_by_faculty(
 def bands_by_campaign(session: Session, instrument_id: str, scope: Scope) -> Counts:
     """Count of results per (campaign id, band) across all campaigns, for the trend."""
     query = _scoped(
-        select(ScoreRecord.campaign_id, ScoreRecord.band, func.count())
-        .where(ScoreRecord.instrument_id == instrument_id, ScoreRecord.subscale == "")
-        .group_by(ScoreRecord.campaign_id, ScoreRecord.band),
+        select(ScoreCount.campaign_id, ScoreCount.band, _N)
+        .where(ScoreCount.instrument_id == instrument_id, ScoreCount.subscale == "")
+        .group_by(ScoreCount.campaign_id, ScoreCount.band),
         scope,
     )
-    return {(cid, band): n for cid, band, n in session.execute(query)}
+    return {(cid, band): int(n) for cid, band, n in session.execute(query)}
 
 
 def participation_by_faculty(session: Session, campaign_id: int, scope: Scope) -> Counts:

@@ -6,10 +6,12 @@ from it. The page, its chart and its CSV all come from the same view object, so 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +21,7 @@ from screening.instruments import Library
 from screening.stats import queries
 from screening.stats.queries import Counts, Scope
 from screening.stats.suppression import CountTable, Shown, SuppressedTable, row_rates, suppress
+from screening.templating import TIER_LABELS
 
 #: The fixed views of one campaign and instrument; nothing else can be asked for.
 CAMPAIGN_VIEWS = ("faculty", "cohort", "positive", "critical")
@@ -107,9 +110,9 @@ def faculty_names(session: Session, lang: str) -> dict[int, str]:
 
 
 def _table(
-    counts: Counts,
-    groups: Sequence[int],
-    label: Callable[[int], str],
+    counts: Mapping[tuple[Any, str], int],
+    groups: Sequence[Any],
+    label: Callable[[Any], str],
     columns: Sequence[tuple[str, str]],
     minimum: int,
 ) -> SuppressedTable:
@@ -234,3 +237,59 @@ def trend(
     shares = {label: list(row_rates(table, i)) for i, (_id, label) in enumerate(columns)}
     view = View(TREND, _("Bands by campaign"), _("Campaign"), table)
     return Trend(view, shares)
+
+
+#: Case handling columns: how each case stands against its tier's time limit.
+HANDLING_COLUMNS = (
+    ("within_time", _l("Contacted within time")),
+    ("late", _l("Contacted late")),
+    ("overdue", _l("Overdue, not yet contacted")),
+    ("waiting", _l("Not yet due")),
+    ("closed_uncontacted", _l("Closed without recorded contact")),
+)
+#: Tiers in order of urgency; unknown tiers follow.
+TIER_ORDER = ("crisis", "high", "moderate", "none")
+
+
+def case_handling_views(
+    session: Session,
+    counts: Mapping[str, Mapping[tuple[Any, str], int]],
+    *,
+    lang: str,
+    minimum: int,
+) -> list[View]:
+    """Cases by handling state per faculty and per tier, suppressed, with the on-time share."""
+    columns = [(key, str(label)) for key, label in HANDLING_COLUMNS]
+    views = []
+    by_faculty = counts.get("faculty", {})
+    if by_faculty:
+        names = faculty_names(session, lang)
+        groups = sorted({g for g, _s in by_faculty})
+        table = _table(by_faculty, groups, lambda g: names.get(g, str(g)), columns, minimum)
+        views.append(
+            View(
+                "cases-faculty",
+                _("Case handling by faculty"),
+                _("Faculty"),
+                table,
+                row_rates(table, 0),
+                _("Within time"),
+            )
+        )
+    by_tier = counts.get("tier", {})
+    if by_tier:
+        present = {g for g, _s in by_tier}
+        groups = [t for t in TIER_ORDER if t in present] + sorted(present - set(TIER_ORDER))
+        label = lambda t: str(TIER_LABELS.get(t, t))  # noqa: E731
+        table = _table(by_tier, groups, label, columns, minimum)
+        views.append(
+            View(
+                "cases-tier",
+                _("Case handling by tier"),
+                _("Tier"),
+                table,
+                row_rates(table, 0),
+                _("Within time"),
+            )
+        )
+    return views

@@ -21,7 +21,9 @@ from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.models import Campaign
+from screening.cases.register import handling_counts
 from screening.csvexport import to_csv
+from screening.db import utcnow
 from screening.stats import charts, queries, reports
 from screening.stats.queries import Scope
 from screening.stats.suppression import DEFAULT_MINIMUM, check_minimum
@@ -248,3 +250,35 @@ def trend_export(instrument_id: str) -> Response:
     s.commit()
     rows = [*found.view.rows(), [], [_("Share of results")], *found.share_rows()]
     return _csv(rows, f"statistics-trend-{instrument_id}.csv")
+
+
+def _case_views() -> list[reports.View]:
+    """Case handling per faculty and tier for this viewer's scope, suppressed."""
+    s = db.session()
+    counts = handling_counts(s, utcnow(), _scope().faculty_id)
+    return reports.case_handling_views(s, counts, **_settings())
+
+
+@bp.route("/cases")
+@roles_required(*VIEWERS)
+def cases() -> str:
+    """How cases stand against their time limits, as suppressed counts (no case, no person)."""
+    return render_template(
+        "stats/cases.html",
+        views=_case_views(),
+        scoped=_scope().faculty_id is not None,
+        minimum=_settings()["minimum"],
+    )
+
+
+@bp.route("/cases.csv")
+@roles_required(*VIEWERS)
+def cases_export() -> Response:
+    """The case handling tables as shown (suppressed), audited."""
+    rows: list[list[Any]] = []
+    for view in _case_views():
+        rows += [[view.title], *view.rows(), []]
+    s = db.session()
+    audit(s, actor_id=current_user.id, action="stats.export", target_type="cases")
+    s.commit()
+    return _csv(rows, "statistics-case-handling.csv")

@@ -23,6 +23,7 @@ from screening.db import utcnow
 from screening.stats import reports
 from screening.stats.models import ScoreRecord
 from screening.stats.queries import Scope
+from screening.stats.services import rebuild_counts
 from screening.stats.suppression import satisfies_line_rule
 from tests.conftest import app_config
 
@@ -70,6 +71,8 @@ def campaign(db: Session, faculty: Faculty, law: Faculty) -> Campaign:
     db.flush()
     _records(db, found, faculty, CS_BANDS)
     _records(db, found, law, LAW_BANDS)
+    db.flush()
+    rebuild_counts(db)
     db.commit()
     return found
 

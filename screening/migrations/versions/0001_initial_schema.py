@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 15:37:22.982396
+Create Date: 2026-11-28 19:17:53.267181
 """
 
 from __future__ import annotations
@@ -83,6 +83,40 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("kek_id", name=op.f("pk_kek_checks")),
     )
     op.create_table(
+        "score_counts",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("subscale", sa.String(length=64), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("cohort_year", sa.Integer(), nullable=False),
+        sa.Column("band", sa.String(length=64), nullable=False),
+        sa.Column("critical", sa.Boolean(), nullable=False),
+        sa.Column("positive", sa.Boolean(), nullable=False),
+        sa.Column("instrument_version", sa.Integer(), nullable=False),
+        sa.Column("shard", sa.Integer(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "campaign_id",
+            "instrument_id",
+            "subscale",
+            "faculty_id",
+            "cohort_year",
+            "band",
+            "critical",
+            "positive",
+            "instrument_version",
+            "shard",
+            name=op.f("pk_score_counts"),
+        ),
+    )
+    with op.batch_alter_table("score_counts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_score_counts_trend",
+            ["instrument_id", "subscale", "campaign_id", "faculty_id", "band", "n"],
+            unique=False,
+        )
+
+    op.create_table(
         "score_records",
         sa.Column("key", sa.String(length=32), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -97,27 +131,6 @@ def upgrade() -> None:
         sa.Column("week", sa.String(length=8), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_score_records")),
     )
-    with op.batch_alter_table("score_records", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_score_records_dashboard",
-            [
-                "campaign_id",
-                "instrument_id",
-                "subscale",
-                "faculty_id",
-                "cohort_year",
-                "band",
-                "critical",
-                "positive",
-            ],
-            unique=False,
-        )
-        batch_op.create_index(
-            "ix_score_records_trend",
-            ["instrument_id", "subscale", "campaign_id", "band", "faculty_id"],
-            unique=False,
-        )
-
     op.create_table(
         "shred_ledger",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -381,6 +394,9 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("assignments", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_assignments_participation", ["campaign_id", "student_id", "status"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_assignments_student_id"), ["student_id"], unique=False)
 
     op.create_table(
@@ -672,6 +688,7 @@ def downgrade() -> None:
     op.drop_table("campaign_cohorts")
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_assignments_student_id"))
+        batch_op.drop_index("ix_assignments_participation")
 
     op.drop_table("assignments")
     op.drop_table("tier_mappings")
@@ -707,11 +724,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_shred_ledger_user_id"))
 
     op.drop_table("shred_ledger")
-    with op.batch_alter_table("score_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_score_records_trend")
-        batch_op.drop_index("ix_score_records_dashboard")
-
     op.drop_table("score_records")
+    with op.batch_alter_table("score_counts", schema=None) as batch_op:
+        batch_op.drop_index("ix_score_counts_trend")
+
+    op.drop_table("score_counts")
     op.drop_table("kek_checks")
     op.drop_table("faculties")
     op.drop_table("crisis_resources")
