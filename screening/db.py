@@ -7,10 +7,12 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from screening.sqlite_writer import QueuedConnection
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -52,6 +54,33 @@ class Base(DeclarativeBase):
     type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime()}
 
 
+#: Requests that only read: on SQLite they run in a deferred (snapshot) transaction.
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+_WRITES = frozenset({"INSERT", "UPDATE", "DELETE", "REPLAC"})
+
+
+def _reading_request() -> bool:
+    """Whether the transaction about to begin serves a GET that has not asked to write."""
+    return (
+        has_request_context() and request.method in _SAFE_METHODS and not g.get("db_writes", False)
+    )
+
+
+def for_writing(db_session: Session) -> None:
+    """Let this GET request write (audit entries of views, sign-in callbacks).
+
+    On SQLite a GET reads in a deferred transaction, which takes no write lock and lets other
+    requests write meanwhile; such a snapshot cannot safely turn into a write transaction.
+    This ends it (it wrote nothing) and makes the session's next transaction a write one.
+    Elsewhere, and on PostgreSQL, it changes nothing.
+    """
+    if not has_request_context() or g.get("db_writes", False):
+        return
+    g.db_writes = True
+    if db_session.in_transaction() and db_session.connection().info.get("reading"):
+        db_session.commit()
+
+
 def make_engine(url: str, echo: bool = False, *, immediate: bool = True) -> Engine:
     """Create the engine; SQLite gets WAL, foreign keys and a busy timeout on every connection.
 
@@ -59,7 +88,10 @@ def make_engine(url: str, echo: bool = False, *, immediate: bool = True) -> Engi
     tests use that to look at the database between requests without holding a lock.
     """
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=echo, connect_args={"timeout": 30})
+        connect_args: dict[str, Any] = {"timeout": 30}
+        if immediate:
+            connect_args["factory"] = QueuedConnection  # writers queue, never sleep-retry
+        engine = create_engine(url, echo=echo, connect_args=connect_args)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -77,7 +109,20 @@ def make_engine(url: str, echo: bool = False, *, immediate: bool = True) -> Engi
 
             @event.listens_for(engine, "begin")
             def _sqlite_begin(conn: Any) -> None:
-                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                reading = _reading_request()
+                conn.info["reading"] = reading
+                if reading:  # a snapshot: readers never wait for writers in WAL mode
+                    conn.exec_driver_sql("BEGIN")
+                else:
+                    conn.connection.dbapi_connection.begin_immediate()
+
+            @event.listens_for(engine, "before_cursor_execute")
+            def _sqlite_guard(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+                if conn.info.get("reading") and statement.lstrip()[:6].upper() in _WRITES:
+                    raise RuntimeError(
+                        "a GET request wrote without db.for_writing(session); on SQLite its "
+                        "read snapshot could not become a write transaction under load"
+                    )
 
         return engine
     if url.startswith("postgresql://"):
@@ -102,6 +147,18 @@ def session() -> Session:
     if "db_session" not in g:
         g.db_session = current_app.extensions["sessionmaker"]()
     return g.db_session  # type: ignore[no-any-return]
+
+
+def end_reading(db_session: Session) -> None:
+    """End a transaction that only read, so rendering the page holds no database lock.
+
+    On SQLite every transaction holds the single writer lock until it ends; a page that has
+    read all it needs lets the next request in before it spends milliseconds on its template.
+    Refuses a session with unsaved changes: those must be committed or dropped on purpose.
+    """
+    if db_session.new or db_session.dirty or db_session.deleted:
+        raise RuntimeError("end_reading() on a session with unsaved changes")
+    db_session.commit()
 
 
 def engine() -> Engine:

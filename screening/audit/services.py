@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from screening.audit.chain import GENESIS, ChainEntry, entry_mac, verify_chain
 from screening.audit.models import AuditEntry, AuditHead
-from screening.db import utcnow
+from screening.db import for_writing, utcnow
 
 CHAINS = 8
 
@@ -55,6 +55,7 @@ def append(
     reason: str | None = None,
 ) -> AuditEntry:
     """Append an entry to one chain inside the caller's transaction (committed with it)."""
+    for_writing(session)  # a GET that audits a view writes (SQLite: a write transaction)
     chain = random.randrange(CHAINS)  # noqa: S311 - load spreading, not security
     head = session.scalar(select(AuditHead).where(AuditHead.chain == chain).with_for_update())
     if head is None:

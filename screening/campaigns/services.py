@@ -21,6 +21,7 @@ from screening.campaigns.models import (
     campaign_cohorts,
     campaign_faculties,
 )
+from screening.db import for_writing
 from screening.instruments import Instrument, Library
 
 log = logging.getLogger(__name__)
@@ -217,7 +218,10 @@ def assignments_for(session: Session, student: User, now: datetime) -> list[Assi
             select(Assignment.campaign_id).where(Assignment.student_id == student.id)
         ),
     )
-    for campaign in list(session.scalars(targeting)):
+    missing = list(session.scalars(targeting))
+    if missing:
+        for_writing(session)  # the student's home page (a GET) enrols them
+    for campaign in missing:
         try:  # two tabs opening the list at once: the other one's row is as good
             with session.begin_nested():
                 session.add(

@@ -17,9 +17,25 @@ def form_item_lang(instrument: Instrument, lang: str) -> str:
     return pick_lang(instrument, lang)
 
 
+#: Form classes already built, per definition (id, version, digest) and language.
+_FORM_CLASSES: dict[tuple[str, int, str, str], type[FlaskForm]] = {}
+
+
 def build_form_class(instrument: Instrument, lang: str) -> type[FlaskForm]:
-    """A FlaskForm subclass: one RadioField per choice item named by item id, labels in lang."""
+    """A FlaskForm subclass: one RadioField per choice item named by item id, labels in lang.
+
+    Built once per definition and language: a definition never changes under its digest.
+    """
     lang = form_item_lang(instrument, lang)
+    key = (instrument.id, instrument.version, instrument.digest, lang)
+    found = _FORM_CLASSES.get(key)
+    if found is None:
+        found = _FORM_CLASSES[key] = _build(instrument, lang)
+    return found
+
+
+def _build(instrument: Instrument, lang: str) -> type[FlaskForm]:
+    """Build the form class of a definition in a language the form will use."""
     fields: dict[str, object] = {}
     for item in instrument.items:
         if lang not in item.languages:

@@ -7,9 +7,11 @@ import secrets
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from screening import db
@@ -134,6 +136,20 @@ def consent(assignment_id: int) -> str | Response:
     )
 
 
+def _items_html(instrument: Instrument, form: Any, lang: str, *, blank: bool) -> Markup:
+    """The questions of the page. A blank page (no draft answers, no errors) is the same for
+    every student, so it is rendered once per definition, form language and page language."""
+    key = (instrument.id, instrument.version, instrument.digest, lang, str(get_locale()))
+    cache: dict[tuple[Any, ...], Markup] = current_app.extensions.setdefault("blank_items", {})
+    if blank and key in cache:
+        return cache[key]
+    template = current_app.jinja_env.get_template("responses/_items.html")
+    html = Markup(template.render(instrument=instrument, form=form))  # noqa: S704 - autoescaped
+    if blank:
+        cache[key] = html
+    return html
+
+
 def _render_take(
     assignment: Any,
     instrument: Instrument,
@@ -156,6 +172,7 @@ def _render_take(
         assignment=assignment,
         instrument=instrument,
         form=form,
+        items=_items_html(instrument, form, shown_lang, blank=not answers and not errors),
         lang=shown_lang,
         language_missing=shown_lang != lang,
         position=position,
@@ -199,6 +216,7 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
     instrument = services.instrument_of(_library(), upcoming)
     if request.method == "GET":
         answers = services.load_draft(s, assignment, instrument.id)
+        db.end_reading(s)
         return _render_take(assignment, instrument, steps, answers, {}, secrets.token_urlsafe(24))
     posted = request.form.get("instrument")
     if posted not in (None, instrument.id):

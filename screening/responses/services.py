@@ -262,15 +262,6 @@ def submit(
     submission.score_sealed = vault.seal_data(
         session, student.id, "submissions", "score", submission.id, result.to_json()
     )
-    campaign: Campaign = assignment.campaign
-    record_stats(
-        session,
-        campaign_id=campaign.id,
-        faculty_id=student.faculty_id or 0,
-        cohort_year=student.cohort.year if student.cohort else 0,
-        score=result,
-        when=now,
-    )
     for hook in hooks:
         hook(session, student, submission, result)
     session.execute(
@@ -282,6 +273,18 @@ def submit(
     assignment.status = "started" if upcoming is not None else "completed"
     if upcoming is None:
         assignment.completed_at = now
+    session.flush()
+    # Shared rows last: the statistics counter and the audit chain head are locked until
+    # commit (on PostgreSQL), so taking them at the end keeps concurrent submissions apart.
+    campaign: Campaign = assignment.campaign
+    record_stats(
+        session,
+        campaign_id=campaign.id,
+        faculty_id=student.faculty_id or 0,
+        cohort_year=student.cohort.year if student.cohort else 0,
+        score=result,
+        when=now,
+    )
     audit(
         session,
         actor_id=student.id,

@@ -12,7 +12,7 @@ from screening.db import Base
 #: Counter rows per combination of dimensions. Each submission adds to one shard picked at
 #: random, so concurrent submissions of the same faculty, cohort and band rarely wait on one
 #: row lock (PostgreSQL holds it until commit); readers sum the shards.
-COUNT_SHARDS = 8
+COUNT_SHARDS = 16
 
 
 def _random_key() -> str:
