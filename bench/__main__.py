@@ -22,12 +22,24 @@ def startup_seconds(env: dict[str, str]) -> float:
     return min(float(harness.python(env, code)) for _ in range(3))
 
 
+#: Worker counts whose submit throughput is compared on PostgreSQL (8 threads each).
+SCALING_WORKERS = (1, 2)
+
+
+def _part(assignments: dict[int, int], index: int, size: int) -> dict[int, int]:
+    """The index-th slice of size students (in student order) and their assignments."""
+    ids = sorted(assignments)[index * size : (index + 1) * size]
+    return {n: assignments[n] for n in ids}
+
+
 def bench_database(kind: str, students: int, clients: int) -> dict[str, Any]:
     """Every measurement on one database."""
+    scaling = SCALING_WORKERS if kind == "postgresql" else ()
+    seeded = students * (1 + len(scaling))
     with harness.instance(kind) as inst:
         harness.python(
             inst.env,
-            f"import sys; sys.argv=['seed']; from bench.seed import main; main({students})",
+            f"import sys; sys.argv=['seed']; from bench.seed import main; main({seeded})",
         )
         figures: dict[str, Any] = {
             "database": kind,
@@ -35,10 +47,19 @@ def bench_database(kind: str, students: int, clients: int) -> dict[str, Any]:
         }
         with harness.gunicorn(inst.env) as server:
             figures["gunicorn_ready_s"] = round(server.ready_seconds, 2)
-            figures["login"], jars = flows.log_in_class(server.port, students, clients)
+            figures["login"], jars = flows.log_in_class(server.port, seeded, clients)
             assignments = flows.consent_all(server.port, jars, clients)
-            figures["submit"] = flows.submit(server.port, jars, assignments, clients)
+            figures["submit"] = flows.submit(
+                server.port, jars, _part(assignments, 0, students), clients
+            )
             figures["peak_rss_mb_per_worker"] = [round(x, 1) for x in server.peak_rss_mb()]
+        # More workers must mean more throughput: nothing may serialise every writer.
+        figures["scaling"] = {}
+        for index, workers in enumerate(scaling, 1):
+            with harness.gunicorn(inst.env, workers=workers) as server:
+                part = _part(assignments, index, students)
+                result = flows.submit(server.port, jars, part, clients)
+            figures["scaling"][str(workers)] = result["per_second"]
         with harness.gunicorn(inst.env, app="bench.reference_app:app") as reference:
             figures["reference"] = flows.reference_submit(reference.port, students, clients)
         figures["submit_vs_reference"] = round(
@@ -65,6 +86,14 @@ def table(rows: list[dict[str, Any]]) -> str:
             "0,0",
         ),
         ("peak RSS per worker, MB", lambda f: max(f["peak_rss_mb_per_worker"] or [0]), "< 150"),
+        *[
+            (
+                f"submits per second, {w} worker{'s' if w > 1 else ''}",
+                lambda f, w=w: f["scaling"].get(str(w), "-"),
+                "rises with workers" if w > 1 else "",
+            )
+            for w in SCALING_WORKERS
+        ],
     ]
     lines = [f"{'measure':<40}" + "".join(f"{r['database']:>14}" for r in rows) + "  target"]
     for label, get, target in keys:

@@ -40,7 +40,6 @@ from screening.responses.history import screening_history
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 STAFF = (Role.COUNSELOR, Role.SUPERVISOR)
-TIER_ORDER = {"crisis": 0, "high": 1, "moderate": 2}
 MESSAGES = {
     "taken": _l("Another counselor claimed this case a moment ago. It is theirs now."),
     "state": _l("This case cannot do that in its current state."),
@@ -67,13 +66,24 @@ def _case(case_id: int) -> Case:
 def queue() -> str:
     """Open cases in scope, most urgent first (tier, then due time), overdue marked."""
     s = db.session()
-    cases = list(
-        s.scalars(select(Case).where(services.scoped(current_user), Case.status != "closed"))
-    )
-    cases.sort(key=lambda c: (TIER_ORDER[c.tier], c.due_at, c.id))
+    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    cases, total = services.queue_page(s, current_user, page)
+    pages = max((total + services.QUEUE_PAGE - 1) // services.QUEUE_PAGE, 1)
+    if page > pages:
+        return redirect(url_for("cases.queue", page=pages))  # type: ignore[return-value]
     names = reg.staff_names(s, {c.assignee_id for c in cases})
+    first = (page - 1) * services.QUEUE_PAGE + 1
     return render_template(
-        "cases/queue.html", cases=cases, names=names, now=utcnow(), form=CaseActionForm()
+        "cases/queue.html",
+        cases=cases,
+        names=names,
+        now=utcnow(),
+        form=CaseActionForm(),
+        page=page,
+        pages=pages,
+        total=total,
+        first=first,
+        last=first + len(cases) - 1,
     )
 
 
