@@ -53,7 +53,8 @@ def test_answers_and_scores_are_sealed_in_the_database(
     assert len(rows) == 1 and len(drafts) == 1
     for blob in [rows[0][0], rows[0][1], drafts[0][0]]:
         raw = bytes(blob)
-        assert raw and b"q1" not in raw and b"q9" not in raw
+        # JSON keys with their quotes: two bare letters turn up in random ciphertext now and then
+        assert raw and b'"q1"' not in raw and b'"q9"' not in raw
         assert b"total" not in raw and b"critical" not in raw and b"band" not in raw
     # Sealed, not lost: the student's own download opens it again.
     stored = db.scalar(select(Submission))
