@@ -134,38 +134,42 @@ def gunicorn(
         SCREENING_THREADS=str(threads),
     )
     start = time.perf_counter()
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "--config",
-            str(ROOT / "deploy/gunicorn.conf.py"),
-            "--access-logfile",
-            "/dev/null",
-            app,
-        ],
-        cwd=ROOT,
-        env=run_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    err = process.stderr.read().decode() if process.stderr else ""
-                    raise RuntimeError(f"gunicorn did not start:\n{err[-3000:]}") from None
-                time.sleep(0.05)
-        yield Server(process, port, time.perf_counter() - start)
-    finally:
-        process.terminate()
+    # The log goes to a file: an unread pipe would block gunicorn once its buffer is full.
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "--config",
+                str(ROOT / "deploy/gunicorn.conf.py"),
+                "--access-logfile",
+                "/dev/null",
+                app,
+            ],
+            cwd=ROOT,
+            env=run_env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
         try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as r:
+                        if r.status == 200:
+                            break
+                except OSError:
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        err = log.read().decode(errors="replace")
+                        raise RuntimeError(f"gunicorn did not start:\n{err[-3000:]}") from None
+                    time.sleep(0.05)
+            yield Server(process, port, time.perf_counter() - start)
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
