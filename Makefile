@@ -48,11 +48,13 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel update -i screening/translations/messages.pot -d screening/translations --no-fuzzy-matching
 	$(BIN)/pybabel compile -d screening/translations
 
-## Benchmarks under gunicorn (log-in, submit, reference app, memory, start-up) and the
-## statistics views on a million de-identified records; figures printed and kept in bench/results/.
+## Benchmarks under gunicorn (log-in, submit, reference app, memory, start-up), the statistics
+## views on a million de-identified records and the counselor queue with 10,000 open cases;
+## figures printed and kept in bench/results/.
 bench: $(VENV)/.installed
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.stats_bench --db sqlite --db postgresql --records 1000000
+	$(BIN)/python -m bench.queue_bench --db sqlite --db postgresql --cases 10000
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -11,6 +11,7 @@ statistics pages build (the same query and suppression functions) and prints med
 from __future__ import annotations
 
 import argparse
+import json
 import random
 import statistics
 import subprocess
@@ -19,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ from screening.stats.models import COUNT_SHARDS
 from screening.stats.queries import Scope
 
 ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
 PG = "postgresql://postgres@127.0.0.1:5432"
 FACULTIES = 24
 CAMPAIGNS = 6
@@ -192,7 +194,9 @@ def database(kind: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
-        subprocess.run([*psql, f"DROP DATABASE {name}"], check=True, capture_output=True)
+        subprocess.run(
+            [*psql, f"DROP DATABASE {name} WITH (FORCE)"], check=True, capture_output=True
+        )
 
 
 def _cases(session: Session) -> dict[str, Callable[[], object]]:
@@ -261,12 +265,18 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=40_000)
     parser.add_argument("--repeats", type=int, default=15)
     args = parser.parse_args()
+    figures = {}
     for kind in args.db or ["sqlite", "postgresql"]:
         rows = bench(kind, args.records, args.students, args.repeats)
-        print(f"\n{kind}, {args.records:,} records")
+        figures[kind] = [{"query": n, "median_ms": m, "p95_ms": p} for n, m, p in rows]
+        print(f"\n{kind}, {args.records:,} records; target < 20 ms per query")
         print(f"{'query':<36} {'median ms':>10} {'p95 ms':>10}")
         for name, median, p95 in rows:
             print(f"{name:<36} {median:>10.1f} {p95:>10.1f}")
+    RESULTS.mkdir(exist_ok=True)
+    out = RESULTS / f"stats-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    out.write_text(json.dumps(figures, indent=2))
+    print(f"\nfigures written to {out}")
 
 
 if __name__ == "__main__":

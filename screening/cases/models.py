@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     CheckConstraint,
+    Computed,
     ForeignKey,
     Index,
     Integer,
@@ -20,6 +21,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 from screening.db import Base, utcnow
 
 TIERS = ("crisis", "high", "moderate")
+#: A tier's place in the queue, most urgent first, as SQL the database computes and indexes.
+URGENCY_SQL = (
+    "CASE tier "
+    + " ".join(f"WHEN '{tier}' THEN {rank}" for rank, tier in enumerate(TIERS))
+    + f" ELSE {len(TIERS)} END"
+)
 OUTCOMES = (
     "resolved_contacted",
     "referred_campus_clinic",
@@ -49,7 +56,16 @@ class Case(Base):
             postgresql_where=text("status != 'closed'"),
             sqlite_where=text("status != 'closed'"),
         ),
-        Index("ix_cases_queue", "status", "tier", "due_at"),
+        # The queue's order (urgency, then due time) read straight from an index of open cases:
+        # no sort of thousands of rows, whichever page is asked for.
+        Index(
+            "ix_cases_queue",
+            "urgency",
+            "due_at",
+            "id",
+            postgresql_where=text("status != 'closed'"),
+            sqlite_where=text("status != 'closed'"),
+        ),
         Index("ix_cases_escalation", "status", "escalate_at"),
     )
 
@@ -59,6 +75,8 @@ class Case(Base):
     faculty_id: Mapped[int] = mapped_column(ForeignKey("faculties.id"), index=True)
     kind: Mapped[str] = mapped_column(String(16), default="psych")
     tier: Mapped[str] = mapped_column(String(16))
+    #: 0 for a crisis, 1 high, 2 moderate: computed from tier by the database, never written.
+    urgency: Mapped[int] = mapped_column(Integer, Computed(URGENCY_SQL, persisted=True))
     status: Mapped[str] = mapped_column(String(16), default="open")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     opened_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,6 +15,7 @@ from screening.auth.services import person
 from screening.cases.measures import CaseFacts
 from screening.cases.models import Case
 from screening.cases.services import scoped
+from screening.keys.services import vault_of
 
 COLUMNS = (
     "case",
@@ -56,7 +57,10 @@ def overdue(case: Case, now: datetime) -> bool:
 def staff_names(session: Session, ids: set[int | None]) -> dict[int, str]:
     """Display names of staff members (their usernames when no name is on file)."""
     wanted = [i for i in ids if i]
-    users = session.scalars(select(User).where(User.id.in_(wanted))) if wanted else []
+    if not wanted:
+        return {}
+    vault_of(session).load_keys(session, wanted)
+    users = session.scalars(select(User).where(User.id.in_(wanted)))
     return {u.id: (str(person(session, u).name or "") or u.username or str(u.id)) for u in users}
 
 

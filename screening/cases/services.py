@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, or_, select, update
-from sqlalchemy import case as when_then
 from sqlalchemy.orm import Session
 
 from screening.auth.models import Role, User
@@ -56,8 +55,6 @@ def scoped(user: User) -> ColumnElement[bool]:
     return Case.id.is_(None)
 
 
-#: Queue order: most urgent tier first, then the earliest due first contact.
-TIER_RANK = {"crisis": 0, "high": 1, "moderate": 2}
 QUEUE_PAGE = 50
 
 
@@ -68,11 +65,10 @@ def queue_page(session: Session, user: User, page: int) -> tuple[list[Case], int
     """
     where = (scoped(user), Case.status != "closed")
     total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
-    rank = when_then(TIER_RANK, value=Case.tier, else_=len(TIER_RANK))
-    query = (
+    query = (  # most urgent tier first, then the earliest due first contact (ix_cases_queue)
         select(Case)
         .where(*where)
-        .order_by(rank, Case.due_at, Case.id)
+        .order_by(Case.urgency, Case.due_at, Case.id)
         .limit(QUEUE_PAGE)
         .offset((max(page, 1) - 1) * QUEUE_PAGE)
     )

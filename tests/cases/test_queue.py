@@ -45,3 +45,60 @@ def test_queue_pages_keep_the_most_urgent_first(
     beyond = client.get("/cases/?page=9")
     assert beyond.status_code == 302 and beyond.headers["Location"].endswith("page=2")
     assert client.get("/cases/?page=-3").status_code == 200
+
+
+def test_a_raised_tier_moves_its_case_up_the_queue(
+    client: FlaskClient, logged_in, make_user, db: Session
+) -> None:
+    logged_in("supervisor", faculties=[])
+    students = [make_user("student") for _ in range(3)]
+    cases = [
+        intake.open_or_raise(db, student=s, kind="psych", tier="moderate", source=SOURCE)
+        for s in students
+    ]
+    db.commit()
+    last = cases[-1]
+    assert _case_ids(client.get("/cases/").get_data(as_text=True))[0] != last.id
+    intake.open_or_raise(db, student=students[-1], kind="psych", tier="crisis", source=SOURCE)
+    db.commit()
+    assert _case_ids(client.get("/cases/").get_data(as_text=True))[0] == last.id
+
+
+def test_the_queue_reads_a_fixed_number_of_statements_however_many_counselors(
+    app, client: FlaskClient, logged_in, make_user, db: Session
+) -> None:
+    """Responsible counselors' names come with one key query, not one per person."""
+    from sqlalchemy import event
+
+    logged_in("supervisor", faculties=[])
+
+    def statements_for_queue() -> int:
+        seen: list[str] = []
+        engine = app.extensions["engine"]
+
+        def count(*args: object) -> None:
+            seen.append(str(args[2]))
+
+        event.listen(engine, "before_cursor_execute", count)
+        try:
+            assert client.get("/cases/").status_code == 200
+        finally:
+            event.remove(engine, "before_cursor_execute", count)
+        return len(seen)
+
+    def open_assigned(counselors: int) -> None:
+        for _ in range(counselors):
+            counselor = make_user("counselor", faculties=[])
+            case = intake.open_or_raise(
+                db, student=make_user("student"), kind="psych", tier="high", source=SOURCE
+            )
+            case.assignee_id = counselor.id
+        db.commit()
+
+    open_assigned(2)
+    few = statements_for_queue()
+    open_assigned(10)
+    many = statements_for_queue()
+    assert many == few
+    page = client.get("/cases/").get_data(as_text=True)
+    assert page.count("Responsible: Person") == 12

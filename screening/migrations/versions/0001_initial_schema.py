@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-28 19:17:53.267181
+Create Date: 2026-11-29 02:56:47.532710
 """
 
 from __future__ import annotations
@@ -463,6 +463,15 @@ def upgrade() -> None:
         sa.Column("faculty_id", sa.Integer(), nullable=False),
         sa.Column("kind", sa.String(length=16), nullable=False),
         sa.Column("tier", sa.String(length=16), nullable=False),
+        sa.Column(
+            "urgency",
+            sa.Integer(),
+            sa.Computed(
+                "CASE tier WHEN 'crisis' THEN 0 WHEN 'high' THEN 1 WHEN 'moderate' THEN 2 ELSE 3 END",
+                persisted=True,
+            ),
+            nullable=False,
+        ),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("assignee_id", sa.Integer(), nullable=True),
         sa.Column("opened_at", screening.db.UTCDateTime(timezone=True), nullable=False),
@@ -507,7 +516,13 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index("ix_cases_escalation", ["status", "escalate_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_faculty_id"), ["faculty_id"], unique=False)
-        batch_op.create_index("ix_cases_queue", ["status", "tier", "due_at"], unique=False)
+        batch_op.create_index(
+            "ix_cases_queue",
+            ["urgency", "due_at", "id"],
+            unique=False,
+            postgresql_where=sa.text("status != 'closed'"),
+            sqlite_where=sa.text("status != 'closed'"),
+        )
         batch_op.create_index(batch_op.f("ix_cases_student_id"), ["student_id"], unique=False)
         batch_op.create_index(
             "uq_cases_one_open",
@@ -677,7 +692,11 @@ def downgrade() -> None:
             sqlite_where=sa.text("status != 'closed'"),
         )
         batch_op.drop_index(batch_op.f("ix_cases_student_id"))
-        batch_op.drop_index("ix_cases_queue")
+        batch_op.drop_index(
+            "ix_cases_queue",
+            postgresql_where=sa.text("status != 'closed'"),
+            sqlite_where=sa.text("status != 'closed'"),
+        )
         batch_op.drop_index(batch_op.f("ix_cases_faculty_id"))
         batch_op.drop_index("ix_cases_escalation")
         batch_op.drop_index(batch_op.f("ix_cases_assignee_id"))
