@@ -97,9 +97,17 @@ def consent_all(port: int, jars: dict[int, dict[str, str]], clients: int) -> dic
 
 
 def submit(
-    port: int, jars: dict[int, dict[str, str]], assignments: dict[int, int], clients: int
+    port: int,
+    jars: dict[int, dict[str, str]],
+    assignments: dict[int, int],
+    clients: int,
+    rate: float | None = None,
 ) -> dict[str, Any]:
-    """Each student loads the PHQ-9 page and posts answers; 1 in 10 answers item 9 (a case)."""
+    """Each student loads the PHQ-9 page and posts answers; 1 in 10 answers item 9 (a case).
+
+    Back to back by default (closed loop: the server's capacity), or `rate` pairs a second.
+    Latency is reported per pair and per request (form load, post).
+    """
     students = sorted(assignments)
     pool = [load.Client("127.0.0.1", port) for _ in range(clients)]
 
@@ -123,10 +131,13 @@ def submit(
         if status != 302 or "/receipt/" not in headers.get("Location", ""):
             raise RuntimeError(f"submit answered {status}")
 
-    result = load.run("submit", pool, answer, len(students) // clients)
+    result = load.run("submit", pool, answer, len(students) // clients, rate=rate)
     for client in pool:
         client.close()
-    return _summary(result)
+    figures = _summary(result)
+    figures["form_load"] = load.request_percentiles(pool, "GET")
+    figures["post"] = load.request_percentiles(pool, "POST")
+    return figures
 
 
 def reference_submit(port: int, operations: int, clients: int) -> dict[str, Any]:

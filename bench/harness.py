@@ -107,6 +107,18 @@ class Server:
         ).stdout
         return [int(p) for p in out.split()]
 
+    def cpu_seconds(self) -> float:
+        """CPU time (user + system) the workers have used so far."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0.0
+        for pid in self.worker_pids():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except FileNotFoundError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+        return total
+
     def peak_rss_mb(self) -> list[float]:
         """Peak resident memory (VmHWM) of each worker, in MB."""
         peaks = []

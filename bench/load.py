@@ -23,6 +23,8 @@ class Client:
     def __init__(self, host: str, port: int) -> None:
         self.conn = http.client.HTTPConnection(host, port, timeout=60)
         self.cookies: dict[str, str] = {}
+        #: (method, seconds) of every request, for per-request percentiles.
+        self.timings: list[tuple[str, float]] = []
 
     def request(
         self, method: str, path: str, form: dict[str, str] | None = None
@@ -35,9 +37,11 @@ class Client:
         if form is not None:
             body = urlencode(form, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
+        start = time.perf_counter()
         self.conn.request(method, path, body=body, headers=headers)
         response = self.conn.getresponse()
         text = response.read().decode("utf-8", "replace")
+        self.timings.append((method, time.perf_counter() - start))
         for value in response.headers.get_all("Set-Cookie") or []:
             cookie = SimpleCookie()
             cookie.load(value)
@@ -90,14 +94,20 @@ def run(
     clients: list[Client],
     operation: Callable[[Client, int], None],
     operations_per_client: int,
+    rate: float | None = None,
 ) -> Result:
-    """Each client performs its operations back to back; time each operation."""
+    """Each client performs its operations back to back (closed loop); or, given a rate, the
+    operations start on a fixed schedule of `rate` per second in all (open loop), and each is
+    timed from its scheduled start so a server that falls behind is not flattered."""
     result = Result(name)
     lock = threading.Lock()
 
     def worker(client: Client, offset: int) -> None:
         for n in range(operations_per_client):
             start = time.perf_counter()
+            if rate:
+                start = began + (n * len(clients) + offset) / rate
+                time.sleep(max(0.0, start - time.perf_counter()))
             try:
                 operation(client, offset * operations_per_client + n)
             except Exception:
@@ -109,10 +119,16 @@ def run(
                 result.latencies.append(elapsed)
 
     threads = [threading.Thread(target=worker, args=(c, i)) for i, c in enumerate(clients)]
-    start = time.perf_counter()
+    began = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    result.seconds = time.perf_counter() - start
+    result.seconds = time.perf_counter() - began
     return result
+
+
+def request_percentiles(clients: list[Client], method: str) -> dict[str, float]:
+    """p50 and p99 (ms) of the clients' requests of one method."""
+    times = Result(method, [t for c in clients for m, t in c.timings if m == method])
+    return {"p50_ms": round(times.p50, 1), "p99_ms": round(times.pct(99), 1)}

@@ -1,10 +1,12 @@
 """Profile the submit path in one process: where a student's form load and post spend time.
 
     python -m bench.profile_submit [--db sqlite|postgresql] [--students 60] [--top 30]
+                                   [--statements]
 
 Seeds a benchmark instance, logs every student in and consents through the test client, then
 runs each student's PHQ-9 form load and post under cProfile and prints the milliseconds per
-form load + post and the functions that cost most (cumulative time).
+form load + post and the functions that cost most (cumulative time). With --statements it
+first lists the SQL statements one student's form load and post send to the database.
 """
 
 from __future__ import annotations
@@ -73,12 +75,33 @@ def _submit(client: Any, assignment: int, n: int) -> None:
         raise RuntimeError(f"submit answered {response.status_code}")
 
 
+def _list_statements(app: Any, client: Any, assignment: int) -> None:
+    """Print the statements of one form load and one post, numbered, one line each."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        seen.append(" ".join(statement.split())[:160])
+
+    engine = app.extensions["engine"]
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        _submit(client, assignment, 0)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    print(f"{len(seen)} statements for one form load + post:")
+    for n, statement in enumerate(seen, 1):
+        print(f"{n:>3} {statement}")
+
+
 def main() -> None:
     """Seed, prepare the students, profile their submissions, print the report."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--students", type=int, default=60)
     parser.add_argument("--top", type=int, default=30)
+    parser.add_argument("--statements", action="store_true", help="list one pair's SQL")
     args = parser.parse_args()
     with harness.instance(args.db) as inst:
         harness.python(
@@ -90,6 +113,8 @@ def main() -> None:
 
         app = create_app()
         clients = _ready_clients(app, args.students)
+        if args.statements:
+            _list_statements(app, *clients.pop())
         profiler = cProfile.Profile()
         start = time.perf_counter()
         profiler.enable()

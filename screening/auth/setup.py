@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import lazy_gettext as _l
 from flask_login import LoginManager
+from sqlalchemy.orm import joinedload
 
 from screening import db
 from screening.auth.models import User
@@ -23,7 +24,7 @@ def load_user(user_id: str) -> User | None:
         uid, version = int(raw_id), int(raw_version)
     except ValueError:
         return None
-    user = db.session().get(User, uid)
+    user = db.session().get(User, uid, options=[joinedload(User.cohort)])
     if user is None or user.session_version != version or not user.active:
         return None
     return user

@@ -102,6 +102,8 @@ class Assignment(Base):
     reminders_sent: Mapped[str] = mapped_column(String(64), default="")
 
     campaign: Mapped[Campaign] = relationship()
+    #: The student's consent decision (one per assignment), loaded with the assignment.
+    consent: Mapped[Consent | None] = relationship(uselist=False)
 
 
 class Consent(Base):

@@ -210,7 +210,8 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
     decision = services.consent_of(s, assignment)
     if decision is None or not decision.agreed:
         return redirect(url_for("responses.consent", assignment_id=assignment.id))
-    steps, upcoming = services.plan(s, assignment)
+    done = services.submissions_of(s, assignment)
+    steps, upcoming = services.plan(s, assignment, done)
     if upcoming is None:
         return redirect(url_for("responses.done", assignment_id=assignment.id))
     instrument = services.instrument_of(_library(), upcoming)
@@ -221,10 +222,10 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
     posted = request.form.get("instrument")
     if posted not in (None, instrument.id):
         # A page of another questionnaire: never score its answers against this one.
-        done = services.submissions_of(s, assignment).get(posted or "")
-        if done is not None:  # a resubmission of one already answered: its receipt
+        answered = done.get(posted or "")
+        if answered is not None:  # a resubmission of one already answered: its receipt
             return redirect(
-                url_for("responses.receipt", assignment_id=assignment.id, submission_id=done.id)
+                url_for("responses.receipt", assignment_id=assignment.id, submission_id=answered.id)
             )
         flash(_("The screening moved on in another window. Please answer this page."), "info")
         return redirect(url_for("responses.take", assignment_id=assignment.id))
@@ -247,6 +248,7 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
             lang=form_item_lang(instrument, _lang()),
             now=now,
             hooks=tuple(current_app.extensions.get("submit_hooks", ())),
+            done=done,
         )
         s.commit()  # response, statistics, case, notifications and audit, or none of them
     except services.FlowError as exc:

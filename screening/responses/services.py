@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from screening.audit.services import append as audit
 from screening.auth.models import User
@@ -51,8 +51,19 @@ class SubmitResult:
 
 
 def get_assignment(session: Session, student: User, assignment_id: int) -> Assignment:
-    """The student's own assignment; another student's is indistinguishable from none."""
-    assignment = session.get(Assignment, assignment_id)
+    """The student's own assignment; another student's is indistinguishable from none.
+
+    Its campaign, the campaign's steps and the consent decision come in the same query:
+    every page of the flow needs them.
+    """
+    assignment = session.get(
+        Assignment,
+        assignment_id,
+        options=[
+            joinedload(Assignment.campaign).joinedload(Campaign.instruments),
+            joinedload(Assignment.consent),
+        ],
+    )
     if assignment is None or assignment.student_id != student.id:
         raise FlowError("not_found")
     return assignment
@@ -69,7 +80,8 @@ def require_open(assignment: Assignment, now: datetime) -> None:
 
 def consent_of(session: Session, assignment: Assignment) -> Consent | None:
     """The student's consent decision for this campaign, if any."""
-    return session.scalar(select(Consent).where(Consent.assignment_id == assignment.id))
+    del session  # loaded with the assignment
+    return assignment.consent
 
 
 def decide_consent(session: Session, assignment: Assignment, agreed: bool) -> Consent:
@@ -79,6 +91,7 @@ def decide_consent(session: Session, assignment: Assignment, agreed: bool) -> Co
     if consent is None:
         consent = Consent(assignment_id=assignment.id, version=version, agreed=agreed)
         session.add(consent)
+        assignment.consent = consent
     else:
         consent.version, consent.agreed, consent.decided_at = version, agreed, utcnow()
     if assignment.status != "completed":
@@ -125,10 +138,12 @@ def open_answers(session: Session, submission: Submission) -> dict[str, Any] | N
 
 
 def plan(
-    session: Session, assignment: Assignment
+    session: Session, assignment: Assignment, done: Mapping[str, Submission] | None = None
 ) -> tuple[list[CampaignInstrument], CampaignInstrument | None]:
-    """The instruments this student will answer (stepping applied so far) and the next one."""
-    done = submissions_of(session, assignment)
+    """The instruments this student will answer (stepping applied so far) and the next one;
+    `done` is the assignment's submissions by instrument when the caller has them already."""
+    if done is None:
+        done = submissions_of(session, assignment)
     steps: list[CampaignInstrument] = []
     for step in assignment.campaign.instruments:
         trigger = step.when_positive_of
@@ -213,15 +228,21 @@ def submit(
     lang: str,
     now: datetime,
     hooks: tuple[SubmitHook, ...] = (),
+    done: Mapping[str, Submission] | None = None,
 ) -> SubmitResult:
     """Validate, score, seal and store one response with its statistics, hooks and audit entry.
 
     Everything is added to the caller's transaction: the route commits once, so the response,
     the de-identified statistics, any case it opens and its notifications land together or not
     at all. A repeated token or a second submission of the same instrument returns the stored
-    one instead of storing twice.
+    one instead of storing twice. `done` is the assignment's submissions by instrument, when the
+    caller read them in this transaction (a race past it ends at the unique constraints below).
     """
-    existing = _stored(session, assignment, instrument.id, token)
+    if done is None:
+        done = submissions_of(session, assignment)
+    existing = next(
+        (s for s in done.values() if s.token == token or s.instrument_id == instrument.id), None
+    )
     if existing is not None:
         return SubmitResult(submission=existing, duplicate=True)
     consent = consent_of(session, assignment)
@@ -269,7 +290,7 @@ def submit(
             (Draft.assignment_id == assignment.id) & (Draft.instrument_id == instrument.id)
         )
     )
-    _, upcoming = plan(session, assignment)
+    _, upcoming = plan(session, assignment, {**done, instrument.id: submission})
     assignment.status = "started" if upcoming is not None else "completed"
     if upcoming is None:
         assignment.completed_at = now
