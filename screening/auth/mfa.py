@@ -7,8 +7,6 @@ import io
 import secrets
 
 import pyotp
-import qrcode
-import qrcode.image.svg
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
@@ -102,6 +100,9 @@ def provisioning_uri(secret: str, account: str) -> str:
 
 def qr_svg(uri: str) -> bytes:
     """The QR code of the URI as SVG, drawn here (no external service sees the secret)."""
+    import qrcode  # loaded at the first enrolment, not at every start-up
+    import qrcode.image.svg
+
     image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, border=2)
     out = io.BytesIO()
     image.save(out)

@@ -17,10 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 from xml.etree import ElementTree
 
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
-
 CAS_NS = {"cas": "http://www.yale.edu/tp/cas"}
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "ES256", "ES384"]
 
@@ -138,6 +134,11 @@ def oidc_finish(
         "client_secret": str(config.get("OIDC_CLIENT_SECRET") or ""),
         "code_verifier": verifier,
     }
+    # joserfc is loaded on the first OpenID Connect log-in: it slows every start-up otherwise.
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     try:
         tokens = json.loads(_fetch(str(meta["token_endpoint"]), timeout, form))
         keys = KeySet.import_key_set(json.loads(_fetch(str(meta["jwks_uri"]), timeout)))

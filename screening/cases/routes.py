@@ -10,7 +10,6 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
-from openpyxl import Workbook
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -330,6 +329,8 @@ def register_export(fmt: str) -> Response:
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="risk-register-{stamp}.csv"'},
         )
+    from openpyxl import Workbook  # loaded on the first export: it slows start-up
+
     book = Workbook()
     sheet = book.active
     for row in rows:

@@ -17,8 +17,6 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import pygal
-
 from screening.stats.suppression import SuppressedTable
 
 SVG_MEDIA_TYPE = "image/svg+xml"
@@ -110,6 +108,8 @@ def stacked_bands_chart(
 ) -> str:
     """Stacked bars of bands (columns) per group (rows); hidden cells are not plotted at all."""
     data = chart_data(table)
+    import pygal  # loaded with the first chart: it slows start-up
+
     chart = pygal.StackedBar(
         title=title,
         x_title=x_title,
@@ -135,6 +135,8 @@ def trend_chart(
     y_title: str | None = None,
 ) -> str:
     """Lines across campaigns; None leaves a gap rather than inventing a value."""
+    import pygal
+
     chart = pygal.Line(
         title=title,
         y_title=y_title,
