@@ -55,7 +55,7 @@ def _measured_submit(
     return figures
 
 
-def bench_database(kind: str, students: int, clients: int) -> dict[str, Any]:
+def bench_database(kind: str, students: int, clients: int, threads: int) -> dict[str, Any]:
     """Every measurement on one database."""
     # Parts of the students: closed loop, paced, and (PostgreSQL) one worker instead of two.
     parts = 3 if kind == "postgresql" else 2
@@ -68,8 +68,9 @@ def bench_database(kind: str, students: int, clients: int) -> dict[str, Any]:
         figures: dict[str, Any] = {
             "database": kind,
             "startup_s": round(startup_seconds(inst.env), 3),
+            "threads": threads,
         }
-        with harness.gunicorn(inst.env) as server:
+        with harness.gunicorn(inst.env, threads=threads) as server:
             figures["gunicorn_ready_s"] = round(server.ready_seconds, 2)
             figures["login"], jars = flows.log_in_class(server.port, seeded, clients)
             assignments = flows.consent_all(server.port, jars, clients)
@@ -82,10 +83,12 @@ def bench_database(kind: str, students: int, clients: int) -> dict[str, Any]:
         figures["scaling"] = {}
         if kind == "postgresql":
             figures["scaling"]["2"] = figures["submit"]
-            with harness.gunicorn(inst.env, workers=1) as server:
+            with harness.gunicorn(inst.env, workers=1, threads=threads) as server:
                 part = _part(assignments, 2, students)
                 figures["scaling"]["1"] = _measured_submit(server, jars, part, clients)
-        with harness.gunicorn(inst.env, app="bench.reference_app:app") as reference:
+        with harness.gunicorn(
+            inst.env, app="bench.reference_app:app", threads=threads
+        ) as reference:
             figures["reference"] = flows.reference_submit(reference.port, students, clients)
         figures["submit_vs_reference"] = round(
             figures["submit"]["per_second"] / max(figures["reference"]["per_second"], 0.001), 2
@@ -150,9 +153,12 @@ def main() -> None:
     parser.add_argument("--db", choices=["sqlite", "postgresql", "both"], default="both")
     parser.add_argument("--students", type=int, default=600)
     parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument(
+        "--threads", type=int, default=8, help="threads per gunicorn worker (two workers)"
+    )
     args = parser.parse_args()
     kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
-    rows = [bench_database(kind, args.students, args.clients) for kind in kinds]
+    rows = [bench_database(kind, args.students, args.clients, args.threads) for kind in kinds]
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     out.write_text(json.dumps(rows, indent=2))

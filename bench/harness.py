@@ -16,6 +16,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG = "postgresql://postgres@127.0.0.1:5432"
+WEB_UNIT = "screening-web.service"
+WORKER_UNIT = "screening-worker.service"
 
 
 @dataclass
@@ -61,6 +63,16 @@ def instance(kind: str) -> Iterator[Instance]:
         finally:
             if kind == "postgresql":
                 _psql(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+
+
+def unit_command(unit: str) -> list[str]:
+    """The command line a systemd unit of deploy/ runs, with this checkout's Python: the
+    tests and benchmarks start exactly what the deployment guide installs."""
+    for line in (ROOT / "deploy" / unit).read_text(encoding="utf-8").splitlines():
+        if line.startswith("ExecStart="):
+            program, *args = line.removeprefix("ExecStart=").split()
+            return [sys.executable, "-m", Path(program).name, *args]
+    raise ValueError(f"deploy/{unit} has no ExecStart")
 
 
 def flask(env: dict[str, str], *args: str, stdin: str = "") -> str:
@@ -112,15 +124,22 @@ class Server:
         return [int(p) for p in out.split()]
 
     def cpu_seconds(self) -> float:
-        """CPU time (user + system) the workers have used so far."""
+        """CPU time (user + system) the workers have used so far, including workers the
+        master has already replaced (max_requests): those count in the master's cutime."""
         ticks = os.sysconf("SC_CLK_TCK")
-        total = 0.0
-        for pid in self.worker_pids():
+
+        def stat(pid: int) -> list[str]:
             try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
             except FileNotFoundError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+                return []
+
+        master = stat(self.process.pid)
+        total = (int(master[13]) + int(master[14])) / ticks if master else 0.0
+        for pid in self.worker_pids():
+            fields = stat(pid)
+            if fields:
+                total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
         return total
 
     def peak_rss_mb(self) -> list[float]:
@@ -152,19 +171,11 @@ def gunicorn(
     start = time.perf_counter()
     # The log goes to a file: an unread pipe would block gunicorn once its buffer is full.
     with tempfile.TemporaryFile() as log:
+        command = [app if arg == "wsgi:app" else arg for arg in unit_command(WEB_UNIT)]
         process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                str(ROOT / "deploy/gunicorn.conf.py"),
-                "--access-logfile",
-                "/dev/null",
-                app,
-            ],
+            command,
             cwd=ROOT,
-            env=run_env,
+            env=dict(run_env, GUNICORN_CMD_ARGS="--access-logfile /dev/null"),
             stdout=subprocess.DEVNULL,
             stderr=log,
         )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import http.client
 import re
+import ssl
 import statistics
 import threading
 import time
@@ -20,17 +21,33 @@ CSRF = re.compile(
 class Client:
     """One browser-like client: a keep-alive connection and a cookie jar."""
 
-    def __init__(self, host: str, port: int) -> None:
-        self.conn = http.client.HTTPConnection(host, port, timeout=60)
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        tls: ssl.SSLContext | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.conn: http.client.HTTPConnection = (
+            http.client.HTTPSConnection(host, port, timeout=60, context=tls)
+            if tls
+            else http.client.HTTPConnection(host, port, timeout=60)
+        )
         self.cookies: dict[str, str] = {}
+        #: Headers sent with every request (a browser's Host and Referer, say).
+        self.headers = dict(headers or {})
         #: (method, seconds) of every request, for per-request percentiles.
         self.timings: list[tuple[str, float]] = []
 
     def request(
-        self, method: str, path: str, form: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
     ) -> tuple[int, str, dict[str, str]]:
         """Send a request; follow no redirects; return status, body and headers."""
-        headers = {"Accept-Language": "en"}
+        headers = {"Accept-Language": "en", **self.headers, **(headers or {})}
         if self.cookies:
             headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
         body = None

@@ -88,13 +88,15 @@ def refuse_oversized() -> None:
 
 
 def security_headers(response: Response) -> Response:
-    """Strict CSP, no framing, no referrer, no sniffing; HSTS outside development."""
+    """Strict CSP, no framing, no referrer to other sites, no sniffing; HSTS in production."""
     from flask import current_app
 
     headers = response.headers
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Frame-Options"] = "DENY"
-    headers["Referrer-Policy"] = "no-referrer"
+    # Same-origin only: never sent to another site, but present on our own form posts, where
+    # the CSRF check over HTTPS requires it (a "no-referrer" policy fails every form there).
+    headers["Referrer-Policy"] = "same-origin"
     headers["X-Content-Type-Options"] = "nosniff"
     headers["Cross-Origin-Opener-Policy"] = "same-origin"
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"

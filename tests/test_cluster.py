@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -194,7 +193,7 @@ def _start_workers(system: Cluster, count: int) -> None:
     for _ in range(count):
         system.workers.append(
             subprocess.Popen(
-                [sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
+                harness.unit_command(harness.WORKER_UNIT),
                 cwd=ROOT,
                 env=system.env,
                 stdout=subprocess.DEVNULL,

@@ -20,7 +20,7 @@ def _check_headers(response, production: bool) -> None:  # type: ignore[no-untyp
     assert "frame-ancestors 'none'" in csp and "object-src 'none'" in csp
     assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
     assert headers["X-Frame-Options"] == "DENY"
-    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Referrer-Policy"] == "same-origin"
     assert headers["X-Content-Type-Options"] == "nosniff"
     assert ("Strict-Transport-Security" in headers) is production
     if response.mimetype == "text/html":
