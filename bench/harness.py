@@ -158,7 +158,7 @@ class Server:
 
 @contextmanager
 def gunicorn(
-    env: dict[str, str], app: str = "wsgi:app", workers: int = 2, threads: int = 8
+    env: dict[str, str], app: str = "wsgi:app", workers: int = 2, threads: int = 16
 ) -> Iterator[Server]:
     """Serve an app under gunicorn with the deployment's configuration; wait until it answers."""
     port = free_port()

@@ -121,11 +121,17 @@ def _students(session: Session, students: int) -> None:
     )
     session.execute(
         text(
-            "INSERT INTO assignments (campaign_id, student_id, status, created_at, "
-            "reminders_sent) VALUES (:c, :s, :st, :t, '')"
+            "INSERT INTO assignments (campaign_id, student_id, faculty_id, status, created_at, "
+            "reminders_sent) VALUES (:c, :s, :f, :st, :t, '')"
         ),
         [
-            {"c": c, "s": i, "st": "completed" if rng.random() < 0.8 else "pending", "t": now}
+            {
+                "c": c,
+                "s": i,
+                "f": 1 + i % FACULTIES,
+                "st": "completed" if rng.random() < 0.8 else "pending",
+                "t": now,
+            }
             for c in range(1, CAMPAIGNS + 1)
             for i in range(1, students + 1)
         ],

@@ -8,7 +8,9 @@ bind = os.environ.get("SCREENING_BIND", "127.0.0.1:8000")
 # database or hashes a password (argon2 releases the GIL while it hashes).
 workers = int(os.environ.get("SCREENING_WORKERS", multiprocessing.cpu_count()))
 worker_class = "gthread"
-threads = int(os.environ.get("SCREENING_THREADS", 8))
+# 16: log-ins waiting for the password hasher hold threads; the app lets at most 12 of them
+# wait per worker (PASSWORD_HASH_WAITING), so four are always left for every other page.
+threads = int(os.environ.get("SCREENING_THREADS", 16))
 # Load the app once in the master: start-up checks (key ring, questionnaires) fail fast,
 # and workers share the imported code's memory pages.
 preload_app = True

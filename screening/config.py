@@ -85,6 +85,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Concurrent password hashes per host: bounds memory (19 MiB each) and leaves a core
         # free for every other request while a class logs in at once.
         "PASSWORD_HASH_SLOTS": max(1, (os.cpu_count() or 2) - 1),
+        # Requests per worker process that may wait for a hash; more are told to retry at
+        # once, so waiting log-ins never hold every thread (gunicorn threads minus four).
+        "PASSWORD_HASH_WAITING": max(1, int(os.environ.get("SCREENING_THREADS") or 16) - 4),
     }
 
 

@@ -8,7 +8,11 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from screening.auth.passwords import HasherBusy
+
 log = logging.getLogger(__name__)
+#: Seconds a client turned away by a busy password hasher is asked to wait.
+BUSY_RETRY_SECONDS = "2"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -63,6 +67,15 @@ def init_app(app: Flask) -> None:
                     response.headers["Retry-After"] = value
         return response  # type: ignore[return-value]
 
+    @app.errorhandler(HasherBusy)
+    def hasher_busy(_e: HasherBusy) -> Response:
+        body, status = _render(
+            503,
+            _("Many people are logging in"),
+            _("Please go back and try again in a few seconds."),
+        )
+        return busy(app.make_response((body, status)))
+
     @app.errorhandler(Exception)
     def internal_error(e: Exception) -> tuple[str, int]:
         # The traceback goes to the log by type and place only; the page says nothing internal.
@@ -87,11 +100,22 @@ def refuse_oversized() -> None:
         abort(413)
 
 
+def busy(response: Response) -> Response:
+    """Mark a 503 "try again shortly" answer; its Retry-After outlives the rate limiter's."""
+    from flask import g
+
+    g.retry_after = BUSY_RETRY_SECONDS
+    response.status_code = 503
+    return response
+
+
 def security_headers(response: Response) -> Response:
     """Strict CSP, no framing, no referrer to other sites, no sniffing; HSTS in production."""
-    from flask import current_app
+    from flask import current_app, g
 
     headers = response.headers
+    if g.get("retry_after"):  # runs after the limiter, which sets its own window here
+        headers["Retry-After"] = g.retry_after
     headers.setdefault("Content-Security-Policy", CSP)
     headers["X-Frame-Options"] = "DENY"
     # Same-origin only: never sent to another site, but present on our own form posts, where

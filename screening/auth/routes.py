@@ -8,6 +8,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -24,7 +25,9 @@ from screening.auth import mfa, sessions
 from screening.auth.access import login_required, public
 from screening.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, password_message
 from screening.auth.models import User
+from screening.auth.passwords import HasherBusy
 from screening.auth.services import AccountError, WeakPassword, authenticate, change_password
+from screening.errors import busy
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -79,7 +82,12 @@ def login() -> str | Response | tuple[str, int]:
     }
     if form.validate_on_submit():
         s = db.session()
-        user = authenticate(s, form.login.data or "", form.password.data or "")
+        try:
+            user = authenticate(s, form.login.data or "", form.password.data or "")
+        except HasherBusy:
+            # The form comes back with the log-in name (never the password) and a wait hint.
+            flash(_("Many people are logging in right now. Please try again in a moment."), "info")
+            return busy(make_response(render_template("auth/login.html", form=form, sso=sso)))
         if user is None:
             audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
             s.commit()

@@ -57,6 +57,7 @@ def make_app_hasher(config: Mapping[str, Any]) -> Hasher:
         config["PASSWORD_HASH_MEMORY_KIB"],
         config["PASSWORD_HASH_PARALLELISM"],
         config["PASSWORD_HASH_SLOTS"],
+        config["PASSWORD_HASH_WAITING"],
     )
 
 

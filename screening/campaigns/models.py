@@ -88,13 +88,16 @@ class Assignment(Base):
         CheckConstraint(
             "status IN ('pending','started','completed','declined')", name="status_known"
         ),
-        # Covers the participation statistics: status is read from the index, not the rows.
-        Index("ix_assignments_participation", "campaign_id", "student_id", "status"),
+        # Covers the participation statistics: counted from the index alone, no join.
+        Index("ix_assignments_participation", "campaign_id", "faculty_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id", ondelete="CASCADE"))
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: The student's faculty when assigned: participation is counted by it, as score records
+    #: keep the faculty of their submission, so a later transfer does not move old counts.
+    faculty_id: Mapped[int | None] = mapped_column(ForeignKey("faculties.id"))
     status: Mapped[str] = mapped_column(String(16), default="pending")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column()

@@ -192,12 +192,15 @@ def _targeted_students(campaign: Campaign) -> Select[tuple[int]]:
 def sync_assignments(session: Session, campaign: Campaign) -> int:
     """Assign the campaign to targeted students who have no assignment yet (roster changes)."""
     have = select(Assignment.student_id).where(Assignment.campaign_id == campaign.id)
-    new_ids = list(session.scalars(_targeted_students(campaign).where(User.id.not_in(have))))
+    new = session.execute(
+        _targeted_students(campaign).add_columns(User.faculty_id).where(User.id.not_in(have))
+    ).all()
     session.add_all(
-        Assignment(campaign_id=campaign.id, student_id=i, status="pending") for i in new_ids
+        Assignment(campaign_id=campaign.id, student_id=i, faculty_id=f, status="pending")
+        for i, f in new
     )
     session.flush()
-    return len(new_ids)
+    return len(new)
 
 
 def assignments_for(session: Session, student: User, now: datetime) -> list[Assignment]:
@@ -225,7 +228,12 @@ def assignments_for(session: Session, student: User, now: datetime) -> list[Assi
         try:  # two tabs opening the list at once: the other one's row is as good
             with session.begin_nested():
                 session.add(
-                    Assignment(campaign_id=campaign.id, student_id=student.id, status="pending")
+                    Assignment(
+                        campaign_id=campaign.id,
+                        student_id=student.id,
+                        faculty_id=student.faculty_id,
+                        status="pending",
+                    )
                 )
         except IntegrityError:
             pass

@@ -13,10 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from screening.auth.models import User
 from screening.campaigns.models import Assignment, Campaign, CampaignInstrument
 from screening.stats.models import ScoreCount
 
@@ -146,19 +145,19 @@ def bands_by_campaign(session: Session, instrument_id: str, scope: Scope) -> Cou
 
 
 def participation_by_faculty(session: Session, campaign_id: int, scope: Scope) -> Counts:
-    """Per faculty: assigned students ("assigned") and those who completed ("completed")."""
+    """Per faculty (the student's when assigned): assigned students ("assigned") and those who
+    completed ("completed"). Read from ix_assignments_participation alone."""
     query = (
         select(
-            User.faculty_id,
+            Assignment.faculty_id,
             func.count(),
             func.sum(case((Assignment.status == "completed", 1), else_=0)),
         )
-        .join(User, and_(User.id == Assignment.student_id))
-        .where(Assignment.campaign_id == campaign_id, User.faculty_id.is_not(None))
-        .group_by(User.faculty_id)
+        .where(Assignment.campaign_id == campaign_id, Assignment.faculty_id.is_not(None))
+        .group_by(Assignment.faculty_id)
     )
     if scope.faculty_id is not None:
-        query = query.where(User.faculty_id == scope.faculty_id)
+        query = query.where(Assignment.faculty_id == scope.faculty_id)
     counts: Counts = {}
     for fac, assigned, completed in session.execute(query):
         counts[(fac, "assigned")] = int(assigned)

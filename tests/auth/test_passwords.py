@@ -85,3 +85,54 @@ def test_change_password_ends_other_sessions(
     assert client.get("/home").status_code == 200  # this session goes on
     other.set_cookie("session", old_cookie.value)
     assert other.get("/home").status_code == 302  # the old cookie (any other session) is dead
+
+
+def test_a_worker_turns_away_log_ins_beyond_its_waiting_room() -> None:
+    """While `waiting` requests wait for (or use) the hasher, the next is refused at once."""
+    import threading
+
+    from screening.auth.passwords import Hasher, HasherBusy
+
+    hasher = Hasher(time_cost=1, memory_kib=1024, parallelism=1, slots=1, waiting=1)
+    stored = hasher.hash("a long enough passphrase")
+    inside, release = threading.Event(), threading.Event()
+    argon2 = hasher.argon2
+
+    class Slow:
+        """The real hasher, with a verification that waits until the test lets it go."""
+
+        def verify(self, hash_: str, password: str) -> bool:
+            inside.set()
+            release.wait(5)
+            return argon2.verify(hash_, password)
+
+    hasher.argon2 = Slow()  # type: ignore[assignment]
+    first = threading.Thread(target=hasher.verify, args=(stored, "a long enough passphrase"))
+    first.start()
+    assert inside.wait(5)
+    with pytest.raises(HasherBusy):
+        hasher.verify(stored, "a long enough passphrase")
+    release.set()
+    first.join()
+    assert hasher.verify(stored, "a long enough passphrase")  # room again once it is done
+
+
+def test_a_busy_hasher_answers_the_log_in_at_once_keeping_the_name(
+    app, client: FlaskClient, make_user: UserFactory
+) -> None:
+    make_user("student", student_number="2024555001")
+    hasher = app.extensions["hasher"]
+    held = 0
+    while hasher._waiting.acquire(blocking=False):  # every place in the waiting room taken
+        held += 1
+    try:
+        response = client.post("/auth/login", data={"login": "2024555001", "password": PASSWORD})
+    finally:
+        for _ in range(held):
+            hasher._waiting.release()
+    page = response.get_data(as_text=True)
+    assert response.status_code == 503 and response.headers["Retry-After"] == "2"
+    assert "Many people are logging in right now" in page
+    assert 'value="2024555001"' in page and PASSWORD not in page
+    again = client.post("/auth/login", data={"login": "2024555001", "password": PASSWORD})
+    assert again.status_code == 302

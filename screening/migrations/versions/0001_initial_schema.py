@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 02:56:47.532710
+Create Date: 2026-11-29 03:38:37.248141
 """
 
 from __future__ import annotations
@@ -368,6 +368,7 @@ def upgrade() -> None:
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("completed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
@@ -383,6 +384,9 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.ForeignKeyConstraint(
+            ["faculty_id"], ["faculties.id"], name=op.f("fk_assignments_faculty_id_faculties")
+        ),
+        sa.ForeignKeyConstraint(
             ["student_id"],
             ["users.id"],
             name=op.f("fk_assignments_student_id_users"),
@@ -395,7 +399,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("assignments", schema=None) as batch_op:
         batch_op.create_index(
-            "ix_assignments_participation", ["campaign_id", "student_id", "status"], unique=False
+            "ix_assignments_participation", ["campaign_id", "faculty_id", "status"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_assignments_student_id"), ["student_id"], unique=False)
 
