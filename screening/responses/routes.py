@@ -39,6 +39,9 @@ ERROR_MESSAGES = {
     "too_long": _l("This answer is too long."),
     "not_applicable": _l("This question does not apply to your earlier answers."),
     "unknown_item": _l("This is not a question of this questionnaire."),
+    "too_few_answers": _l(
+        "Too few questions of this part are answered to give a score: please answer more of them."
+    ),
 }
 
 

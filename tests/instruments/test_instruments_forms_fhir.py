@@ -48,7 +48,7 @@ def test_form_choices_labels_and_validation(app: Flask, library: Library) -> Non
 
 
 def test_conditional_items_are_not_required_in_the_form(app: Flask, library: Library) -> None:
-    asq = library.get("asq")
+    asq = library.get("asq", 1)  # question 5 is required when it applies in version 1
     with app.test_request_context(method="POST", data={**same(4, "0"), "q1": "1"}):
         form = build_form_class(asq, "en")()
         assert form.validate()
@@ -95,6 +95,8 @@ def test_fhir_response_shape(library: Library) -> None:
         {"valueCoding": {"system": resp["item"][8]["answer"][0]["valueCoding"]["system"],
                          "code": "1", "display": "Several days"}}
     ]  # fmt: skip
-    upi = to_fhir_response(library.get("upi"), {**same(63, 0), "q64": "想咨询"}, "zh-Hans", "x")
-    assert upi["item"][-1] == {"linkId": "q64", "text": upi["item"][-1]["text"],
+    upi = to_fhir_response(
+        library.get("upi"), {**same(64, 0), "q64": 1, "q64_text": "想咨询"}, "zh-Hans", "x"
+    )
+    assert upi["item"][-1] == {"linkId": "q64_text", "text": "如果有请写下来。",
                                "answer": [{"valueString": "想咨询"}]}  # fmt: skip
