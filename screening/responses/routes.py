@@ -22,7 +22,7 @@ from screening.campaigns.services import assignments_for
 from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
 from screening.i18n import current_locale
-from screening.instruments import Instrument, Library
+from screening.instruments import Instrument, Library, score
 from screening.instruments.answers import MAX_TEXT
 from screening.instruments.fhir import to_fhir_response
 from screening.instruments.forms import build_form_class, form_item_lang
@@ -334,8 +334,9 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
     answers = services.open_answers(s, submission) or {}
     instrument = _library().get(submission.instrument_id, submission.instrument_version)
     if fmt == "fhir":
+        shown = score(instrument, answers) if assignment.campaign.show_results else None
         document: dict[str, Any] = to_fhir_response(
-            instrument, answers, submission.lang, submission.submitted_at.isoformat()
+            instrument, answers, submission.lang, submission.submitted_at.isoformat(), shown
         )
     else:
         document = {
