@@ -46,15 +46,23 @@ def _local(value: datetime) -> datetime:
 LANGUAGE_NAMES = {"zh-Hans": _l("Simplified Chinese"), "en": _l("English")}
 
 
+def _chinese() -> bool:
+    return str(get_locale()).startswith("zh")
+
+
 def _language_names(tags: tuple[str, ...]) -> str:
-    separator = "、" if str(get_locale()).startswith("zh") else ", "
-    return separator.join(str(LANGUAGE_NAMES.get(t, t)) for t in tags)
+    return ("、" if _chinese() else ", ").join(str(LANGUAGE_NAMES.get(t, t)) for t in tags)
+
+
+def _sentences(parts: list[str]) -> str:
+    """Sentences one after another: Chinese needs no space after its full stop."""
+    return ("" if _chinese() else " ").join(parts)
 
 
 def campaign_error_message(exc: services.CampaignError) -> str:
     """A refused campaign's reason in the admin's language (language gaps named one by one)."""
     if isinstance(exc, services.LanguageCoverageError):
-        return " ".join(
+        return _sentences(
             [
                 _(
                     "%(instrument)s has no validated wording in %(languages)s.",
@@ -71,7 +79,7 @@ def campaign_error_message(exc: services.CampaignError) -> str:
             ]
         )
     if isinstance(exc, services.SuicideScreenLanguageError):
-        return " ".join(
+        return _sentences(
             [
                 _(
                     "%(target)s asks about suicide risk and would be skipped when %(trigger)s is "
