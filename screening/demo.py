@@ -115,12 +115,6 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
 def _answers(rng: random.Random, instrument_id: str, weight: float) -> dict[str, int]:
     """Plausible answers: most students well, some struggling, a few in crisis."""
     counts = {"phq9": 9, "gad7": 7}
-    if instrument_id == "asq":
-        yes = rng.random() < weight * 0.15
-        answers = {"q1": int(yes), "q2": int(yes and rng.random() < 0.5), "q3": 0, "q4": 0}
-        if yes:  # any yes opens the acuity question
-            answers["q5"] = int(rng.random() < 0.3)
-        return answers
     answers = {
         f"q{i}": min(3, int(rng.random() * 4 * weight)) for i in range(1, counts[instrument_id] + 1)
     }
@@ -143,7 +137,9 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
         s,
         library,
         name="2026 秋季心理健康筛查 · Autumn 2026 wellbeing screening",
-        instruments=["phq9", "gad7", "asq"],
+        # PHQ-9 item 9 is the suicide question: ASQ has no validated Chinese wording yet, so a
+        # campaign serving Chinese and English readers cannot offer it.
+        instruments=["phq9", "gad7"],
         steps={},
         faculties=faculties,
         cohorts=cohorts,

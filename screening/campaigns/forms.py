@@ -35,6 +35,8 @@ class CampaignForm(FlaskForm):
     reminder_days = StringField(
         _l("Reminder days after opening (e.g. 3,7)"), validators=[Optional(), Length(max=64)]
     )
+    #: None chosen means every language of the install (the default, all ticked).
+    languages = SelectMultipleField(_l("Languages of the students served"), validators=[Optional()])
 
 
 class EnableForm(FlaskForm):

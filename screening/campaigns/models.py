@@ -50,6 +50,8 @@ class Campaign(Base):
     consent_version: Mapped[str] = mapped_column(String(32), default="v1")
     #: Days after opening on which pending students get a reminder, e.g. "3,7".
     reminder_days: Mapped[str] = mapped_column(String(64), default="")
+    #: Languages of the students it serves (BCP 47, comma-separated): every instrument has them.
+    languages: Mapped[str] = mapped_column(String(64), default="zh-Hans,en")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 

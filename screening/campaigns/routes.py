@@ -6,7 +6,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import delete, select
 from werkzeug.wrappers import Response
@@ -38,6 +40,69 @@ def _library() -> Library:
 def _local(value: datetime) -> datetime:
     """A naive form time taken as the configured local time, made aware."""
     return value.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
+
+
+#: Language names shown to admins, in their own language.
+LANGUAGE_NAMES = {"zh-Hans": _l("Simplified Chinese"), "en": _l("English")}
+
+
+def _chinese() -> bool:
+    return str(get_locale()).startswith("zh")
+
+
+def _language_names(tags: tuple[str, ...]) -> str:
+    return ("、" if _chinese() else ", ").join(str(LANGUAGE_NAMES.get(t, t)) for t in tags)
+
+
+def _sentences(parts: list[str]) -> str:
+    """Sentences one after another: Chinese needs no space after its full stop."""
+    return ("" if _chinese() else " ").join(parts)
+
+
+def campaign_error_message(exc: services.CampaignError) -> str:
+    """A refused campaign's reason in the admin's language (language gaps named one by one)."""
+    if isinstance(exc, services.LanguageCoverageError):
+        return _sentences(
+            [
+                _(
+                    "%(instrument)s has no validated wording in %(languages)s.",
+                    instrument=m.instrument_id,
+                    languages=_language_names(m.languages),
+                )
+                for m in exc.missing
+            ]
+            + [
+                _(
+                    "Students who read that language could not answer it: remove the "
+                    "instrument, or do not serve that language."
+                )
+            ]
+        )
+    if isinstance(exc, services.SuicideScreenLanguageError):
+        return _sentences(
+            [
+                _(
+                    "%(target)s asks about suicide risk and would be skipped when %(trigger)s is "
+                    "negative, so the suicide screen that every student answers must exist in "
+                    "every language the campaign serves.",
+                    target=exc.target,
+                    trigger=exc.trigger,
+                )
+            ]
+            + [
+                _(
+                    "%(instrument)s has no validated wording in %(languages)s.",
+                    instrument=m.instrument_id,
+                    languages=_language_names(m.languages),
+                )
+                for m in exc.screens
+            ]
+        )
+    return str(exc)
+
+
+def _install_languages() -> tuple[str, ...]:
+    return services.language_tags(current_app.config["LANGUAGES"])
 
 
 def parse_steps(text: str) -> dict[str, str]:
@@ -74,6 +139,10 @@ def create() -> str | Response:
     form = CampaignForm()
     form.faculties.choices = choices((str(f.id), f"{f.code} · {f.name_en}") for f in faculties)
     form.cohorts.choices = choices((str(c.id), str(c.year)) for c in cohorts)
+    served = _install_languages()
+    form.languages.choices = choices((t, LANGUAGE_NAMES.get(t, t)) for t in served)
+    if not form.is_submitted():
+        form.languages.data = list(served)
     if form.validate_on_submit():
         try:
             campaign = services.create_campaign(
@@ -92,10 +161,11 @@ def create() -> str | Response:
                 consent_version=form.consent_version.data or "v1",
                 reminder_days=form.reminder_days.data or "",
                 created_by=current_user.id,
+                languages=form.languages.data or served,
             )
         except services.CampaignError as exc:
             s.rollback()
-            form.instruments.errors = [*form.instruments.errors, str(exc)]
+            form.instruments.errors = [*form.instruments.errors, campaign_error_message(exc)]
         else:
             audit(
                 s,

@@ -39,6 +39,60 @@ class CampaignError(ValueError):
     """A campaign could not be created as asked; the message says why."""
 
 
+#: The languages a campaign serves unless told otherwise: the install's (BCP 47 tags).
+DEFAULT_LANGUAGES: tuple[str, ...] = ("zh-Hans", "en")
+
+
+def language_tags(locales: Sequence[str]) -> tuple[str, ...]:
+    """Flask-Babel locale names (zh_Hans) as the BCP 47 tags instruments declare (zh-Hans)."""
+    return tuple(dict.fromkeys(locale.replace("_", "-") for locale in locales))
+
+
+@dataclass(frozen=True)
+class MissingLanguages:
+    """An instrument and the served languages it has no validated wording in."""
+
+    instrument_id: str
+    languages: tuple[str, ...]
+
+
+class LanguageCoverageError(CampaignError):
+    """Instruments lack a language the campaign serves; `missing` says which lacks which."""
+
+    def __init__(self, missing: Sequence[MissingLanguages]) -> None:
+        """Keep the structured list so each caller can say it in its user's language."""
+        self.missing = tuple(missing)
+        super().__init__(
+            "; ".join(
+                f"{m.instrument_id} has no validated wording in {', '.join(m.languages)}"
+                for m in self.missing
+            )
+            + ". Students who read that language could not answer it: remove the instrument "
+            "or do not serve that language."
+        )
+
+
+class SuicideScreenLanguageError(CampaignError):
+    """Stepping needs a suicide screen every student can read, and none covers every language."""
+
+    def __init__(self, target: str, trigger: str, screens: Sequence[MissingLanguages]) -> None:
+        """Keep the stepped instrument and the screens that fall short, with what they lack."""
+        self.target, self.trigger, self.screens = target, trigger, tuple(screens)
+        lacking = "; ".join(
+            f"{m.instrument_id} has no wording in {', '.join(m.languages)}" for m in self.screens
+        )
+        super().__init__(
+            f"{target} asks about suicide risk and would be skipped when {trigger} is negative, "
+            f"and the suicide screen every student answers must exist in every language the "
+            f"campaign serves ({lacking})."
+        )
+
+
+def missing_languages(instrument: Instrument, languages: Sequence[str]) -> tuple[str, ...]:
+    """The served languages an instrument has no wording in."""
+    return tuple(lang for lang in languages if lang not in instrument.languages)
+
+
 @dataclass(frozen=True)
 class Resource:
     """A crisis line as shown to a student."""
@@ -78,9 +132,20 @@ def has_critical_rules(instrument: Instrument) -> bool:
 
 
 def check_plan(
-    library: Library, enabled: set[str], instruments: Sequence[str], steps: dict[str, str]
+    library: Library,
+    enabled: set[str],
+    instruments: Sequence[str],
+    steps: dict[str, str],
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> list[Instrument]:
-    """Check the instruments and stepping; refuse a plan that could skip a suicide screen."""
+    """Check instruments, stepping and languages; refuse a plan that could skip a suicide screen.
+
+    Every instrument must exist in every language the campaign serves; a suicide screen that
+    makes stepping safe must too, or the students reading the missing language would be
+    stepped past their only suicide question.
+    """
+    if not languages:
+        raise CampaignError("Choose at least one language the campaign serves.")
     if not instruments:
         raise CampaignError("Choose at least one instrument.")
     if len(set(instruments)) != len(instruments):
@@ -104,18 +169,26 @@ def check_plan(
             raise CampaignError(
                 f"{trigger} has no positive-screen cut-off, so {target} would never be asked."
             )
-    always = [i for i in chosen if i.id not in steps]
+    always = [i for i in chosen if i.id not in steps and has_critical_rules(i)]
     for inst in chosen:
-        if (
-            inst.id in steps
-            and has_critical_rules(inst)
-            and not any(has_critical_rules(a) for a in always)
-        ):
+        if inst.id not in steps or not has_critical_rules(inst):
+            continue
+        if not always:
             raise CampaignError(
                 f"{inst.id} asks about suicide risk and would be skipped when "
                 f"{steps[inst.id]} is negative. Add a suicide screen that every student answers "
                 "(e.g. ASQ), or do not step into it."
             )
+        if not any(not missing_languages(a, languages) for a in always):
+            short = [MissingLanguages(a.id, missing_languages(a, languages)) for a in always]
+            raise SuicideScreenLanguageError(inst.id, steps[inst.id], short)
+    missing = [
+        MissingLanguages(i.id, missing_languages(i, languages))
+        for i in chosen
+        if missing_languages(i, languages)
+    ]
+    if missing:
+        raise LanguageCoverageError(missing)
     return chosen
 
 
@@ -134,6 +207,7 @@ def create_campaign(
     consent_version: str,
     reminder_days: str,
     created_by: int | None,
+    languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> Campaign:
     """Create a campaign and assign it to every targeted student."""
     if not name.strip():
@@ -145,7 +219,10 @@ def create_campaign(
     days = [d.strip() for d in reminder_days.split(",") if d.strip()]
     if any(not d.isdigit() for d in days):
         raise CampaignError("Reminder days must be whole numbers separated by commas, e.g. 3,7.")
-    chosen = check_plan(library, enabled_instrument_ids(session, library), instruments, steps)
+    languages = tuple(dict.fromkeys(languages))
+    chosen = check_plan(
+        library, enabled_instrument_ids(session, library), instruments, steps, languages
+    )
     campaign = Campaign(
         name=name.strip(),
         opens_at=opens_at,
@@ -154,6 +231,7 @@ def create_campaign(
         consent_version=consent_version or "v1",
         reminder_days=",".join(days),
         created_by=created_by,
+        languages=",".join(languages),
         faculties=list(faculties),
         cohorts=list(cohorts),
     )

@@ -48,6 +48,12 @@ def _when(value: str) -> datetime:
 @click.option("--show-results", is_flag=True)
 @click.option("--consent-version", default="v1", show_default=True)
 @click.option("--reminder-days", default="", help="e.g. 3,7")
+@click.option(
+    "--language",
+    "languages",
+    multiple=True,
+    help="Language of the students served (zh-Hans, en); repeat. Default: the install's.",
+)
 @with_appcontext
 def create_command(
     name: str,
@@ -60,6 +66,7 @@ def create_command(
     show_results: bool,
     consent_version: str,
     reminder_days: str,
+    languages: tuple[str, ...],
 ) -> None:
     """Create a campaign and assign it to every targeted student."""
     ready()
@@ -92,6 +99,7 @@ def create_command(
             consent_version=consent_version,
             reminder_days=reminder_days,
             created_by=None,
+            languages=languages or services.language_tags(current_app.config["LANGUAGES"]),
         )
     except services.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc

@@ -17,6 +17,8 @@ MESSAGES = {
     "too_long": f"Keep the answer under {MAX_TEXT} characters.",
     "not_applicable": "This question does not apply, given the earlier answers.",
     "unknown_item": "This questionnaire has no such question.",
+    "too_few_answers": "Too few questions are answered to give any score: answer at least {n}"
+    " of the questions of this part.",
 }
 
 
@@ -94,7 +96,33 @@ def check_answers(
             problems[item.id] = AnswerProblem("invalid_choice", MESSAGES["invalid_choice"])
         else:
             clean[item.id] = value
+    if not problems:
+        problems.update(_unscorable(instrument, clean))
     return clean, problems
+
+
+def _unscorable(instrument: Instrument, clean: Mapping[str, Value]) -> dict[str, AnswerProblem]:
+    """A response from which no score at all can be computed is refused (e.g. a blank CBI-S).
+
+    Mean scales publish how many answers they need (CBI: 3 personal, 4 studies-related); a
+    scale short of that is a non-responder, and when every scale is, nothing could be reported.
+    The problem is put on the first unanswered item of each scale that is short.
+    """
+    scoring = instrument.scoring
+    if scoring.method != "mean":
+        return {}
+    targets = [("total", scoring.items, scoring.min_answered)] if scoring.has_total else []
+    targets += [(s.id, s.items, s.min_answered) for s in scoring.subscales]
+    short: dict[str, AnswerProblem] = {}
+    for _target, items, floor in targets:
+        need = max(floor or len(items), 1)
+        answered = [i for i in items if i in clean and not isinstance(clean[i], str)]
+        if len(answered) >= need:
+            return {}
+        first = next((i for i in items if i not in clean), items[0])
+        message = MESSAGES["too_few_answers"].format(n=need)
+        short[first] = AnswerProblem("too_few_answers", message)
+    return short
 
 
 def answer_errors(

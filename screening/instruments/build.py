@@ -95,7 +95,9 @@ def build_instrument(raw: dict[str, Any], digest: str, source: str) -> Instrumen
     option_sets = {
         key: OptionSet(
             key,
-            tuple(Option(o["value"], frozen_map(o["label"])) for o in sub["options"]),
+            tuple(
+                Option(o["value"], frozen_map(o["label"]), o.get("loinc")) for o in sub["options"]
+            ),
         )
         for key, sub in raw["option_sets"].items()
     }

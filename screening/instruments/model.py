@@ -81,6 +81,8 @@ class Option:
 
     value: Value
     label: Mapping[str, str]
+    #: LOINC answer code (LA...), only where verified for this instrument's answer list.
+    loinc: str | None = None
 
 
 @dataclass(frozen=True)

@@ -37,7 +37,7 @@ CONTEXT: Spec = {
     "description": ("str", False),
 }
 OPTION_SET: Spec = {"options": ("list[table]", True)}
-OPTION: Spec = {"value": ("value", True), "label": ("langmap", True)}
+OPTION: Spec = {"value": ("value", True), "label": ("langmap", True), "loinc": ("str", False)}
 ITEM: Spec = {
     "id": ("str", True),
     "text": ("langmap", True),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import re
 import string
 from collections import Counter
 from fractions import Fraction
@@ -15,6 +16,12 @@ from .model import (
 from .problems import Collector
 from .ranges import achievable, band_targets, score_range
 from .validate_tests import check_test
+
+#: Instrument ids name folders, URLs and (with "_" as ".") FHIR ids of at most 64 characters.
+INSTRUMENT_ID = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
+#: Item ids are form field names and FHIR linkIds; exports add "score.*" ids that never clash.
+LOINC_ANSWER = re.compile(r"LA\d{1,8}-\d")
+ITEM_ID = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,63}")
 
 
 def _langs(
@@ -88,6 +95,10 @@ def _check_option_sets(inst: Instrument, out: Collector) -> None:
             out.add(f"option_sets.{key}.options", "an option set needs options")
         for n, opt in enumerate(option_set.options):
             _langs(out, f"option_sets.{key}.options[{n}].label", dict(opt.label), wanted, "label")
+            if opt.loinc is not None and not LOINC_ANSWER.fullmatch(opt.loinc):
+                out.add(f"option_sets.{key}.options[{n}].loinc", f"'{opt.loinc}' is no LA code")
+        codes = [o.loinc for o in option_set.options if o.loinc]
+        _dupes(out, f"option_sets.{key}.options", codes, "LOINC answer code")
 
 
 def _check_scoring(inst: Instrument, out: Collector) -> None:
@@ -248,6 +259,14 @@ def check_instrument(
     """Run every semantic check, adding all problems found to the collector."""
     if inst.id != expected_id:
         out.add("id", f"id '{inst.id}' does not match the folder name '{expected_id}'")
+    if not INSTRUMENT_ID.fullmatch(inst.id):
+        out.add("id", f"id '{inst.id}' must be 1-50 of a-z, 0-9, '_' and '-', starting a-z/0-9")
+    for n, item in enumerate(inst.items):
+        if not ITEM_ID.fullmatch(item.id):
+            out.add(
+                f"items[{n}].id",
+                f"item id '{item.id}' must be a letter, then letters, digits or '_'",
+            )
     if str(inst.version) != expected_version:
         out.add("version", f"version {inst.version} does not match the file name")
     if inst.version < 1:

@@ -22,7 +22,7 @@ from screening.campaigns.services import assignments_for
 from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
 from screening.i18n import current_locale
-from screening.instruments import Instrument, Library
+from screening.instruments import Instrument, Library, score
 from screening.instruments.answers import MAX_TEXT
 from screening.instruments.fhir import to_fhir_response
 from screening.instruments.forms import build_form_class, form_item_lang
@@ -39,6 +39,9 @@ ERROR_MESSAGES = {
     "too_long": _l("This answer is too long."),
     "not_applicable": _l("This question does not apply to your earlier answers."),
     "unknown_item": _l("This is not a question of this questionnaire."),
+    "too_few_answers": _l(
+        "Too few questions of this part are answered to give a score: please answer more of them."
+    ),
 }
 
 
@@ -331,8 +334,9 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
     answers = services.open_answers(s, submission) or {}
     instrument = _library().get(submission.instrument_id, submission.instrument_version)
     if fmt == "fhir":
+        shown = score(instrument, answers) if assignment.campaign.show_results else None
         document: dict[str, Any] = to_fhir_response(
-            instrument, answers, submission.lang, submission.submitted_at.isoformat()
+            instrument, answers, submission.lang, submission.submitted_at.isoformat(), shown
         )
     else:
         document = {

@@ -34,6 +34,8 @@ def test_create_by_command_assigns_students(runner: FlaskCliRunner, make_user, d
             "--closes",
             "2030-01-01 08:00",
             "--show-results",
+            "--language",
+            "en",  # ASQ is English-only
         ]
     )
     assert result.exit_code == 0, result.output

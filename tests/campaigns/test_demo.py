@@ -20,7 +20,8 @@ def test_demo_campaign_is_complete_and_quick(app, runner: FlaskCliRunner, db) ->
     assert result.exit_code == 0, result.output
     assert elapsed < 20, f"demo took {elapsed:.1f} s for 120 students"
     campaign = db.scalar(select(Campaign))
-    assert [i.instrument_id for i in campaign.instruments] == ["phq9", "gad7", "asq"]
+    assert [i.instrument_id for i in campaign.instruments] == ["phq9", "gad7"]
+    assert campaign.languages == "zh-Hans,en"
     assert campaign.show_results and campaign.consent_version == "v1"
     statuses = dict(
         db.execute(select(Assignment.status, func.count()).group_by(Assignment.status)).all()
@@ -29,7 +30,7 @@ def test_demo_campaign_is_complete_and_quick(app, runner: FlaskCliRunner, db) ->
     assert statuses.get("started", 0) == 0 and statuses["completed"] > 30
     assert db.scalar(select(func.count()).select_from(Draft)) == 0
     submissions = db.scalar(select(func.count()).select_from(Submission))
-    assert submissions == 3 * statuses["completed"]
+    assert submissions == 2 * statuses["completed"]
     assert db.scalar(select(func.count()).select_from(ScoreRecord)) == submissions
     critical = db.scalar(select(func.count()).where(ScoreRecord.critical.is_(True)))
     assert critical >= 2

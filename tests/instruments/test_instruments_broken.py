@@ -47,6 +47,10 @@ CASES = [
      "scoring.method", "wrong type: expected str"),
     ("duplicate item", PHQ2, "phq2", 'id = "q2"', 'id = "q1"',
      "items", "duplicate item id 'q1'"),
+    ("item id not a field name", PHQ2, "phq2", 'id = "q2"', 'id = "q.2"',
+     "items[1].id", "item id 'q.2' must be a letter, then letters, digits or '_'"),
+    ("bad LOINC answer code", PHQ2, "phq2", '{ value = 0, label', '{ value = 0, loinc = "44250-9", label',
+     "option_sets.frequency.options[0].loinc", "'44250-9' is no LA code"),
     ("duplicate option", PHQ2, "phq2", "value = 3,", "value = 2,",
      "option_sets.frequency.options", "duplicate option value '2'"),
     ("duplicate band", PHQ2, "phq2", 'id = "positive"\ntier', 'id = "negative"\ntier',
@@ -130,6 +134,13 @@ def test_id_and_version_must_match_path(tmp_path: Path) -> None:
         Problem("phq3/1.toml", "id", "id 'phq2' does not match the folder name 'phq3'") in problems
     )
     assert Problem("phq2/2.toml", "version", "version 1 does not match the file name") in problems
+
+
+def test_instrument_id_must_make_a_valid_fhir_id(tmp_path: Path) -> None:
+    text = broken(source("phq2"), 'id = "phq2"', 'id = "PHQ 2"')
+    problems = problems_of(tmp_path, {"PHQ 2/1.toml": text})
+    message = "id 'PHQ 2' must be 1-50 of a-z, 0-9, '_' and '-', starting a-z/0-9"
+    assert Problem("PHQ 2/1.toml", "id", message) in problems
 
 
 def test_invalid_toml_is_reported(tmp_path: Path) -> None:

@@ -48,7 +48,7 @@ def test_form_choices_labels_and_validation(app: Flask, library: Library) -> Non
 
 
 def test_conditional_items_are_not_required_in_the_form(app: Flask, library: Library) -> None:
-    asq = library.get("asq")
+    asq = library.get("asq", 1)  # question 5 is required when it applies in version 1
     with app.test_request_context(method="POST", data={**same(4, "0"), "q1": "1"}):
         form = build_form_class(asq, "en")()
         assert form.validate()
@@ -82,7 +82,8 @@ def test_fhir_questionnaire_shape(library: Library) -> None:
     assert q9["answerOption"][1]["valueCoding"]["display"] == "Several days"
     assert q["item"][9]["enableBehavior"] == "any" and q["item"][9]["required"] is False
     zh = to_fhir_questionnaire(library.get("phq9"), "zh-Hans")
-    assert zh["language"] == "zh-Hans" and len(zh["item"]) == 9
+    assert zh["language"] == "zh-Hans"  # q10 has no Chinese wording: 9 items and the scores
+    assert [i["linkId"] for i in zh["item"]][8:] == ["q9", "score.total", "score.band"]
 
 
 def test_fhir_response_shape(library: Library) -> None:
@@ -95,6 +96,8 @@ def test_fhir_response_shape(library: Library) -> None:
         {"valueCoding": {"system": resp["item"][8]["answer"][0]["valueCoding"]["system"],
                          "code": "1", "display": "Several days"}}
     ]  # fmt: skip
-    upi = to_fhir_response(library.get("upi"), {**same(63, 0), "q64": "想咨询"}, "zh-Hans", "x")
-    assert upi["item"][-1] == {"linkId": "q64", "text": upi["item"][-1]["text"],
+    upi = to_fhir_response(
+        library.get("upi"), {**same(64, 0), "q64": 1, "q64_text": "想咨询"}, "zh-Hans", "x"
+    )
+    assert upi["item"][-1] == {"linkId": "q64_text", "text": "如果有请写下来。",
                                "answer": [{"valueString": "想咨询"}]}  # fmt: skip

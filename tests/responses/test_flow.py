@@ -190,7 +190,8 @@ def test_concurrent_submissions_store_one(app: Flask, make_user, make_campaign, 
 
 
 def test_stepped_screening_both_ways(client: FlaskClient, logged_in, make_campaign, db) -> None:
-    make_campaign(["phq2", "asq", "phq9"], steps={"phq9": "phq2"})
+    # ASQ is English-only: a campaign relying on it for stepping serves English readers.
+    make_campaign(["phq2", "asq", "phq9"], steps={"phq9": "phq2"}, languages=["en"])
     negative = logged_in("student")
     client.get("/screening/")
     assignment = _assignment(db, negative)

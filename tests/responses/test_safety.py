@@ -90,7 +90,8 @@ def test_a_failure_after_scoring_stores_nothing_and_keeps_the_answers(
 def test_answers_of_another_page_are_never_scored_as_this_one(
     client: FlaskClient, logged_in, make_campaign, db
 ) -> None:
-    make_campaign(["phq2", "asq", "phq9", "gad7"], steps={"phq9": "phq2"})
+    # ASQ is English-only: a campaign relying on it for stepping serves English readers.
+    make_campaign(["phq2", "asq", "phq9", "gad7"], steps={"phq9": "phq2"}, languages=["en"])
     student = logged_in("student")
     assignment = _start(client, db, student)
     take = f"/screening/{assignment.id}/take"

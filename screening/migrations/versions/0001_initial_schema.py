@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 03:38:37.248141
+Create Date: 2026-12-01 21:57:13.838725
 """
 
 from __future__ import annotations
@@ -217,6 +217,7 @@ def upgrade() -> None:
         sa.Column("show_results", sa.Boolean(), nullable=False),
         sa.Column("consent_version", sa.String(length=32), nullable=False),
         sa.Column("reminder_days", sa.String(length=64), nullable=False),
+        sa.Column("languages", sa.String(length=64), nullable=False),
         sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("created_by", sa.Integer(), nullable=True),
         sa.CheckConstraint("closes_at > opens_at", name=op.f("ck_campaigns_window_not_empty")),
