@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -26,7 +25,7 @@ from screening.instruments import Instrument, Library
 from screening.instruments.answers import MAX_TEXT
 from screening.instruments.fhir import to_fhir_response
 from screening.instruments.forms import build_form_class, form_item_lang
-from screening.responses import services
+from screening.responses import pages, services
 from screening.responses.forms import ConsentForm, TokenForm
 from screening.responses.models import Submission
 
@@ -41,6 +40,26 @@ ERROR_MESSAGES = {
     "unknown_item": _l("This is not a question of this questionnaire."),
 }
 
+
+#: What the student reads when a post did not answer the page asked now (nothing was kept).
+PAGE_MESSAGES = {
+    "invalid": _l(
+        "This page could not be checked, so nothing from it was saved. "
+        "Please answer the questionnaire below."
+    ),
+    "other_instrument": _l(
+        "That page belonged to another questionnaire, so nothing from it was saved here. "
+        "Please answer the questionnaire below."
+    ),
+    "other_version": _l(
+        "This questionnaire was updated after the page was opened, so nothing from it was "
+        "saved. Please answer it again below."
+    ),
+}
+
+
+#: A rendered questionnaire page: body, status and headers.
+Rendered = tuple[str, int, dict[str, str]]
 
 #: Longest answer kept from a form field: one past the limit, so it is still refused as too long.
 MAX_ANSWER = MAX_TEXT + 1
@@ -158,11 +177,15 @@ def _render_take(
     errors: dict[str, str],
     token: str,
     status: int = 200,
-) -> tuple[str, int]:
+    notice: str | None = None,
+) -> Rendered:
     lang = _lang()
     shown_lang = form_item_lang(instrument, lang)
     form_class = build_form_class(instrument, shown_lang)
-    form = form_class(formdata=None, data={k: str(v) for k, v in answers.items()})
+    # Field names carry the instrument id (phq9-q1): no two questionnaires share a name.
+    form = form_class(
+        formdata=None, prefix=instrument.id, data={k: str(v) for k, v in answers.items()}
+    )
     for item_id, code in errors.items():
         if item_id in form:
             form[item_id].errors = [str(ERROR_MESSAGES.get(code, _l("Please check this answer.")))]
@@ -179,8 +202,49 @@ def _render_take(
         total=len(steps),
         token=token,
         error_count=len(errors),
+        notice=notice,
     )
-    return body, status
+    # Never kept or restored by the browser: Back shows the page the server asks now.
+    return body, status, {"Cache-Control": "no-store"}
+
+
+def _page_token(assignment: Any, instrument: Instrument) -> str:
+    """A signed token naming this page's assignment, instrument and version."""
+    page = pages.new_page(assignment.id, instrument.id, instrument.version)
+    return pages.issue(current_app.config["SECRET_KEY"], page)
+
+
+def _refuse_page(
+    assignment: Any,
+    instrument: Instrument,
+    steps: list[Any],
+    done: dict[str, Submission],
+    page: pages.Page | None,
+    problem: str,
+) -> Response | Rendered:
+    """A post that does not answer the page asked now: keep none of it, show the right page.
+
+    The same page posted again (a double submit) goes to the receipt of its first post.
+    """
+    s = db.session()
+    answered = done.get(page.instrument_id) if page is not None else None
+    if answered is not None and page is not None and answered.token == page.nonce:
+        return redirect(
+            url_for("responses.receipt", assignment_id=assignment.id, submission_id=answered.id)
+        )
+    if problem == "invalid":
+        audit(
+            s,
+            actor_id=current_user.id,
+            action="security.page_token_failed",
+            target_type="assignment",
+            target_id=str(assignment.id),
+        )
+    answers = services.load_draft(s, assignment, instrument.id)
+    s.commit()
+    token = _page_token(assignment, instrument)
+    notice = str(PAGE_MESSAGES[problem])
+    return _render_take(assignment, instrument, steps, answers, {}, token, 409, notice)
 
 
 def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any]) -> None:
@@ -198,7 +262,7 @@ def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any
 
 @bp.route("/<int:assignment_id>/take", methods=["GET", "POST"])
 @roles_required(Role.STUDENT)
-def take(assignment_id: int) -> str | Response | tuple[str, int]:
+def take(assignment_id: int) -> Response | Rendered:
     """One instrument per page: save a draft, or submit and go to the receipt."""
     s = db.session()
     assignment = _assignment(assignment_id)
@@ -218,20 +282,25 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         answers = services.load_draft(s, assignment, instrument.id)
         db.end_reading(s)
-        return _render_take(assignment, instrument, steps, answers, {}, secrets.token_urlsafe(24))
-    posted = request.form.get("instrument")
-    if posted not in (None, instrument.id):
-        # A page of another questionnaire: never score its answers against this one.
-        answered = done.get(posted or "")
-        if answered is not None:  # a resubmission of one already answered: its receipt
-            return redirect(
-                url_for("responses.receipt", assignment_id=assignment.id, submission_id=answered.id)
-            )
-        flash(_("The screening moved on in another window. Please answer this page."), "info")
-        return redirect(url_for("responses.take", assignment_id=assignment.id))
-    answers = {item.id: request.form.get(item.id, "")[:MAX_ANSWER] for item in instrument.items}
+        token = _page_token(assignment, instrument)
+        return _render_take(assignment, instrument, steps, answers, {}, token)
+    token = request.form.get("token") or ""
+    page = pages.read(current_app.config["SECRET_KEY"], token)
+    problem = pages.mismatch(
+        page,
+        request.form,
+        assignment_id=assignment.id,
+        instrument_id=instrument.id,
+        version=instrument.version,
+    )
+    if page is None or problem is not None:
+        # Never score one page's answers against another questionnaire or version.
+        return _refuse_page(assignment, instrument, steps, done, page, problem or "invalid")
+    answers = {
+        item.id: request.form.get(pages.field_name(instrument.id, item.id), "")[:MAX_ANSWER]
+        for item in instrument.items
+    }
     answers = {k: v for k, v in answers.items() if v != ""}
-    token = (request.form.get("token") or "")[:64] or secrets.token_urlsafe(24)
     if request.form.get("action") == "save":
         services.save_draft(s, assignment, instrument.id, answers)
         s.commit()
@@ -244,7 +313,7 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
             assignment=assignment,
             instrument=instrument,
             answers=answers,
-            token=token,
+            token=page.nonce,
             lang=form_item_lang(instrument, _lang()),
             now=now,
             hooks=tuple(current_app.extensions.get("submit_hooks", ())),

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -88,16 +90,16 @@ def test_student_completes_the_campaign_on_a_phone(
     assert not serious_violations(page)
     page.get_by_role("button", name=texts["agree"]).click()
     # Two answers only: the page comes back with both kept and a message at each other item.
-    page.locator("input[name=q1][value='1']").check()
-    page.locator("input[name=q2][value='2']").check()
+    page.locator("input[name=phq9-q1][value='1']").check()
+    page.locator("input[name=phq9-q2][value='2']").check()
     page.get_by_role("button", name=texts["submit"]).click()
     assert texts["missing"] in page.content()
-    assert page.locator("input[name=q1][value='1']").is_checked()
-    assert page.locator("input[name=q2][value='2']").is_checked()
+    assert page.locator("input[name=phq9-q1][value='1']").is_checked()
+    assert page.locator("input[name=phq9-q2][value='2']").is_checked()
     shot(page, f"flow-{tag}-3-errors")
     assert not serious_violations(page)
     _answer_all(page, "0")
-    page.locator("input[name=q9][value='1']").check()
+    page.locator("input[name=phq9-q9][value='1']").check()
     page.get_by_role("button", name=texts["submit"]).click()
     assert texts["crisis"] in page.content()
     assert "12356" in page.content()
@@ -111,3 +113,81 @@ def test_student_completes_the_campaign_on_a_phone(
     # The layout fits a 360 px screen: nothing scrolls sideways.
     assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     assert db.scalar(select(func.count()).select_from(Submission)) == 2
+
+
+#: What the student ticks on each page, in order (PHQ-2 positive, so PHQ-9 is asked).
+TICKED = {
+    "phq2": {"q1": 2, "q2": 1},
+    "phq9": {"q1": 1, "q2": 2, "q3": 0, "q4": 3, "q5": 1, "q6": 0, "q7": 2, "q8": 1, "q9": 0},
+    "asq": {"q1": 0, "q2": 0, "q3": 0, "q4": 0},
+    "gad7": {"q1": 3, "q2": 0, "q3": 1, "q4": 2, "q5": 0, "q6": 1, "q7": 2},
+}
+
+
+def _tick(page, instrument: str, answers: dict[str, int]) -> None:
+    for item, value in answers.items():
+        page.locator(f"input[name='{instrument}-{item}'][value='{value}']").check()
+
+
+def _nothing_ticked(page) -> bool:
+    return page.locator("input[type=radio]:checked").count() == 0
+
+
+def test_back_and_forward_between_pages_store_exactly_what_was_ticked(
+    open_page: PageFactory, make_user, live_app: Flask, db, faculty
+) -> None:
+    create_campaign(
+        db,
+        live_app.extensions["library"],
+        name="秋季心理健康筛查",
+        instruments=["phq2", "phq9", "asq", "gad7"],
+        steps={"phq9": "phq2"},
+        faculties=[faculty],
+        cohorts=[get_or_create_cohort(db, 2024)],
+        opens_at=utcnow() - timedelta(days=1),
+        closes_at=utcnow() + timedelta(days=9),
+        show_results=True,
+        consent_version="v1",
+        reminder_days="",
+        created_by=None,
+    )
+    db.commit()
+    make_user("student", student_number="20245678")
+    page = open_page(PHONE, locale="zh-CN")
+    log_in(page, "20245678")
+    page.goto("/screening/")
+    page.get_by_role("link", name="开始").click()
+    page.get_by_role("button", name="我同意，开始填写").click()
+    for n, (instrument, answers) in enumerate(TICKED.items()):
+        assert page.locator("input[name=instrument]").input_value() == instrument
+        assert _nothing_ticked(page)
+        _tick(page, instrument, answers)
+        if n == len(TICKED) - 1:
+            # Back and Forward on the last page before submitting: nothing stale comes back.
+            page.go_back()
+            page.go_forward()
+            assert page.locator("input[name=instrument]").input_value() == instrument
+            _tick(page, instrument, answers)
+        page.get_by_role("button", name="提交").click()
+        assert "/receipt/" in page.url
+        if n == len(TICKED) - 1:
+            break
+        # Back from the receipt: the page asked now (the next questionnaire), empty.
+        page.go_back()
+        assert page.locator("input[name=instrument]").input_value() == list(TICKED)[n + 1]
+        assert _nothing_ticked(page)
+        assert not serious_violations(page)
+        page.go_forward()
+        assert "/receipt/" in page.url
+        page.get_by_role("link", name="下一份问卷").click()
+    page.goto("/screening/")
+    page.locator("details.my-answers summary").click()
+    downloaded: dict[str, dict] = {}
+    buttons = page.locator("form[action$='/json'] button")
+    assert buttons.count() == len(TICKED)
+    for i in range(buttons.count()):
+        with page.expect_download() as info:
+            buttons.nth(i).click()
+        document = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
+        downloaded[document["instrument"]] = document["answers"]
+    assert downloaded == TICKED
