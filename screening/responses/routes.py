@@ -41,6 +41,14 @@ ERROR_MESSAGES = {
 }
 
 
+#: A result word in the student's language where a definition has no band label in it.
+TIER_WORDS = {
+    "none": _l("No sign of strain on this questionnaire"),
+    "moderate": _l("Some signs of strain"),
+    "high": _l("Clear signs of strain"),
+    "crisis": _l("Please talk with a counsellor soon"),
+}
+
 #: What the student reads when a post did not answer the page asked now (nothing was kept).
 PAGE_MESSAGES = {
     "invalid": _l(
@@ -78,6 +86,25 @@ def _assignment(assignment_id: int) -> Any:
         return services.get_assignment(db.session(), current_user, assignment_id)
     except services.FlowError:
         abort(404)
+
+
+@bp.app_template_global()
+def student_title(instrument: Instrument) -> str:
+    """An instrument's title as students read it, in their language where it has one."""
+    return instrument.title.get(_lang()) or instrument.title.get(instrument.languages[0], "")
+
+
+def _result_line(instrument: Instrument | None, result: dict[str, Any] | None) -> str | None:
+    """The receipt's result in the student's language: the band's label where the definition
+    has it in that language, else a plain word for its tier (never an English word in Chinese)."""
+    if instrument is None or not result or not isinstance(result.get("band"), str):
+        return None
+    try:
+        band = instrument.band(result["band"])
+    except KeyError:
+        return None
+    label = band.label.get(_lang()) or str(TIER_WORDS.get(band.tier, TIER_WORDS["moderate"]))
+    return _("%(title)s: %(band)s", title=student_title(instrument), band=label)
 
 
 def _flow_error(code: str) -> Response:
@@ -370,7 +397,7 @@ def receipt(assignment_id: int, submission_id: int) -> str:
         "responses/receipt.html",
         assignment=assignment,
         result=result,
-        instrument=instrument,
+        result_line=_result_line(instrument, result),
         upcoming=upcoming,
         resources=resources,
     )
