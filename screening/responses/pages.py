@@ -12,9 +12,11 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from itsdangerous import BadSignature, URLSafeSerializer
+
+from screening.instruments.model import AllTest, AnyTest, CountTest, ItemTest, Test
 
 SALT = "screening.responses.page"
 
@@ -93,3 +95,26 @@ def mismatch(
     if page.version != version:
         return "other_version"
     return None
+
+
+def show_when(instrument_id: str, test: Test) -> dict[str, Any]:
+    """A condition as the page's script evaluates it, with field names for item ids.
+
+    Tests the page cannot evaluate (scores, bands) become {"always": true}: shown, and the
+    server decides, as it does for every post.
+    """
+    if isinstance(test, ItemTest):
+        value = list(test.value) if isinstance(test.value, tuple) else test.value
+        return {"item": field_name(instrument_id, test.item), "op": test.op, "value": value}
+    if isinstance(test, CountTest):
+        return {
+            "count": [field_name(instrument_id, i) for i in test.items],
+            "matching": list(test.matching),
+            "op": test.op,
+            "value": test.value,
+        }
+    if isinstance(test, AnyTest):
+        return {"any": [show_when(instrument_id, t) for t in test.tests]}
+    if isinstance(test, AllTest):
+        return {"all": [show_when(instrument_id, t) for t in test.tests]}
+    return {"always": True}

@@ -21,11 +21,11 @@ from screening.campaigns.services import assignments_for
 from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
 from screening.i18n import current_locale
-from screening.instruments import Instrument, Library
+from screening.instruments import Instrument, Library, visible_items
 from screening.instruments.answers import MAX_TEXT
 from screening.instruments.fhir import to_fhir_response
 from screening.instruments.forms import build_form_class, form_item_lang
-from screening.responses import pages, services
+from screening.responses import pages, services, titles
 from screening.responses.forms import ConsentForm, TokenForm
 from screening.responses.models import Submission
 
@@ -90,8 +90,8 @@ def _assignment(assignment_id: int) -> Any:
 
 @bp.app_template_global()
 def student_title(instrument: Instrument) -> str:
-    """An instrument's title as students read it, in their language where it has one."""
-    return instrument.title.get(_lang()) or instrument.title.get(instrument.languages[0], "")
+    """An instrument's title as students read it: neutral, in their language where it can be."""
+    return titles.student_title(instrument, _lang())
 
 
 def _result_line(instrument: Instrument | None, result: dict[str, Any] | None) -> str | None:
@@ -190,7 +190,14 @@ def _items_html(instrument: Instrument, form: Any, lang: str, *, blank: bool) ->
     if blank and key in cache:
         return cache[key]
     template = current_app.jinja_env.get_template("responses/_items.html")
-    html = Markup(template.render(instrument=instrument, form=form))  # noqa: S704 - autoescaped
+    show_when = {
+        it.id: pages.show_when(instrument.id, it.condition)
+        for it in instrument.items
+        if it.condition
+    }
+    html = Markup(  # noqa: S704 - autoescaped
+        template.render(instrument=instrument, form=form, show_when=show_when)
+    )
     if blank:
         cache[key] = html
     return html
@@ -217,6 +224,8 @@ def _render_take(
         if item_id in form:
             form[item_id].errors = [str(ERROR_MESSAGES.get(code, _l("Please check this answer.")))]
     position = next(n for n, s in enumerate(steps) if s.instrument_id == instrument.id) + 1
+    # Progress without a script: the items that apply given the answers kept so far.
+    applying = [it.id for it in visible_items(instrument, answers) if it.id in form]
     body = render_template(
         "responses/take.html",
         assignment=assignment,
@@ -227,6 +236,10 @@ def _render_take(
         language_missing=shown_lang != lang,
         position=position,
         total=len(steps),
+        title=titles.student_title(instrument, lang),
+        minutes=titles.minutes(sum(1 for it in instrument.items if it.id in form)),
+        answered=sum(1 for item_id in applying if answers.get(item_id) not in (None, "")),
+        applying=len(applying),
         token=token,
         error_count=len(errors),
         notice=notice,

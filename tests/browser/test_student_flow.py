@@ -44,7 +44,7 @@ def _answer_all(page, value: str) -> None:
     """Tap the answer with this value in every question shown."""
     for fieldset in page.locator("fieldset.item").all():
         option = fieldset.locator(f"input[type=radio][value='{value}']")
-        if option.count():
+        if option.count() and fieldset.is_visible():
             option.first.check()
 
 
@@ -158,10 +158,29 @@ def test_back_and_forward_between_pages_store_exactly_what_was_ticked(
     page.goto("/screening/")
     page.get_by_role("link", name="开始").click()
     page.get_by_role("button", name="我同意，开始填写").click()
+    # One line of header: the menu holds the language choice and log-out.
+    header = page.locator("header.site").bounding_box()
+    assert header is not None and header["height"] <= 56
+    assert not page.locator("#lang-select").is_visible()
     for n, (instrument, answers) in enumerate(TICKED.items()):
         assert page.locator("input[name=instrument]").input_value() == instrument
         assert _nothing_ticked(page)
+        counter = page.locator("#answered")
+        assert counter.inner_text() == f"已答 0/{len(answers)}"
+        if instrument == "asq":
+            # Question 5 only once one of 1-4 is "Yes" (the script; the server decides too).
+            q5 = page.locator("#item-asq-q5")
+            assert not q5.is_visible()
+            page.locator("input[name='asq-q2'][value='1']").check()
+            assert q5.is_visible() and counter.inner_text() == "已答 1/5"
+            shot(page, "take-zh-phone-asq")
+            page.locator("input[name='asq-q2'][value='0']").check()
+            assert not q5.is_visible()
         _tick(page, instrument, answers)
+        assert counter.inner_text() == f"已答 {len(answers)}/{len(answers)}"
+        if n == 1:
+            shot(page, "take-zh-phone")
+            assert not serious_violations(page)
         if n == len(TICKED) - 1:
             # Back and Forward on the last page before submitting: nothing stale comes back.
             page.go_back()

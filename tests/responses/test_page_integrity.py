@@ -49,7 +49,7 @@ def test_the_page_names_its_instrument_and_is_never_cached_or_restored(
     response = client.get(f"/screening/{assignment.id}/take")
     html = response.get_data(as_text=True)
     assert response.headers["Cache-Control"] == "no-store"
-    assert '<form method="post" novalidate autocomplete="off">' in html
+    assert '<form method="post" novalidate autocomplete="off" data-questionnaire>' in html
     radios = re.findall(r'<input[^>]* type="radio"[^>]*>', html)
     assert radios and all('autocomplete="off"' in r for r in radios)
     assert 'name="phq9-q1"' in html and 'name="q1"' not in html
