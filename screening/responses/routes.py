@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_datetime, format_time, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,6 +17,7 @@ from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
+from screening.campaigns.centre import counselling_centre_or_none, tel
 from screening.campaigns.services import assignments_for
 from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
@@ -26,6 +27,7 @@ from screening.instruments.answers import MAX_TEXT
 from screening.instruments.fhir import to_fhir_response
 from screening.instruments.forms import build_form_class, form_item_lang
 from screening.responses import pages, services, titles
+from screening.responses.contact import contact_due
 from screening.responses.forms import ConsentForm, TokenForm
 from screening.responses.models import Submission
 
@@ -379,6 +381,35 @@ def take(assignment_id: int) -> Response | Rendered:
     )
 
 
+def _contact_by(s: Any) -> str | None:
+    """When someone from the centre will get in touch, from the case's time limit."""
+    try:
+        due = contact_due(s, current_user.id)
+    except Exception:  # the crisis page renders whatever fails
+        current_app.logger.exception("contact time of a crisis page unreadable")
+        s.rollback()
+        return None
+    if due is None:
+        return None
+    now = utcnow()
+    if due <= now:
+        return _("Someone from the counselling centre will contact you as soon as possible.")
+    days = (to_user_timezone(due).date() - to_user_timezone(now).date()).days
+    time = format_time(due, "HH:mm")
+    if days == 0:
+        return _(
+            "Someone from the counselling centre will contact you by %(time)s today.", time=time
+        )
+    if days == 1:
+        return _(
+            "Someone from the counselling centre will contact you by %(time)s tomorrow.", time=time
+        )
+    return _(
+        "Someone from the counselling centre will contact you by %(when)s.",
+        when=format_datetime(due, "medium"),
+    )
+
+
 def _submission(assignment: Any, submission_id: int) -> Submission:
     submission = db.session().get(Submission, submission_id)
     if submission is None or submission.assignment_id != assignment.id:
@@ -404,7 +435,13 @@ def receipt(assignment_id: int, submission_id: int) -> str:
     resources = crisis_resources(s)
     if critical:
         return render_template(
-            "responses/crisis.html", resources=resources, assignment=assignment, upcoming=upcoming
+            "responses/crisis.html",
+            resources=resources,
+            assignment=assignment,
+            upcoming=upcoming,
+            centre=counselling_centre_or_none(s),
+            contact_by=_contact_by(s),
+            tel=tel,
         )
     return render_template(
         "responses/receipt.html",

@@ -14,7 +14,8 @@ from screening.auth.services import get_or_create_cohort
 from screening.campaigns.services import create_campaign
 from screening.db import utcnow
 from screening.responses.models import Submission
-from tests.browser.conftest import PHONE, PageFactory, serious_violations, shot
+from screening.campaigns.centre import Centre, save_counselling_centre
+from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serious_violations, shot
 from tests.browser.test_roles import log_in
 
 
@@ -210,3 +211,64 @@ def test_back_and_forward_between_pages_store_exactly_what_was_ticked(
         document = json.loads(Path(info.value.path()).read_text(encoding="utf-8"))
         downloaded[document["instrument"]] = document["answers"]
     assert downloaded == TICKED
+
+
+CENTRE = Centre(
+    name_zh="学生心理发展指导中心",
+    name_en="Student Counselling Centre",
+    phone="010-6278-2007",
+    place_zh="紫荆学生公寓 C 楼 2 层",
+    place_en="Zijing Apartments, Building C, 2nd floor",
+    hours_zh="周一至周五 8:00–17:00",
+    hours_en="Monday to Friday, 8:00–17:00",
+    after_hours_phone="010-6278-5555",
+)
+
+
+@pytest.mark.parametrize(
+    ("viewport", "locale", "texts"),
+    [
+        (PHONE, "zh-CN", {"submit": "提交", "continue": "继续", "contact": "前与您联系"}),
+        (
+            DESKTOP,
+            "en-US",
+            {"submit": "Submit", "continue": "Continue", "contact": "contact you by"},
+        ),
+    ],
+)
+def test_crisis_page_shows_the_universitys_centre_first(
+    open_page: PageFactory, make_user, campaign, db, viewport, locale: str, texts: dict[str, str]
+) -> None:
+    save_counselling_centre(db, CENTRE, admin_id=make_user("admin").id)
+    db.commit()
+    make_user("student", student_number="20243333")
+    page = open_page(viewport, locale=locale)
+    name = f"{locale[:2]}-{'phone' if viewport is PHONE else 'desktop'}"
+    log_in(page, "20243333")
+    page.goto("/screening/")
+    page.locator("a.button.primary").first.click()
+    page.locator("button[name=agree]").click()
+    _answer_all(page, "0")
+    page.locator("input[name=phq9-q9][value='2']").check()
+    shot(page, f"take-{name}")
+    assert not serious_violations(page)
+    page.get_by_role("button", name=texts["submit"]).click()
+    centre = page.locator(".centre")
+    assert centre.is_visible()
+    # The centre comes first, above the national lines, with a call button.
+    call = centre.locator("a.call.centre-call")
+    assert call.get_attribute("href") == "tel:01062782007"
+    box, national = call.bounding_box(), page.locator("ul.resources").bounding_box()
+    assert box is not None and national is not None and box["y"] < national["y"]
+    if viewport is PHONE:
+        assert box["y"] + box["height"] <= PHONE["height"]  # reachable without scrolling
+    assert texts["contact"] in page.locator(".contact-by").inner_text()
+    shot(page, f"crisis-{name}")
+    assert not serious_violations(page)
+    page.get_by_role("link", name=texts["continue"]).click()
+    _answer_all(page, "1")
+    page.get_by_role("button", name=texts["submit"]).click()
+    assert "/receipt/" in page.url
+    shot(page, f"receipt-{name}")
+    assert not serious_violations(page)
+    assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
