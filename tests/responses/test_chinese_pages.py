@@ -104,6 +104,41 @@ def test_every_student_page_is_chinese(
     assert not untranslated, untranslated
 
 
+def test_the_crisis_page_with_the_centre_and_an_english_only_result_are_chinese(
+    client: FlaskClient, logged_in, make_campaign, db
+) -> None:
+    logged_in("admin")
+    centre = {
+        "section": "centre",
+        "centre-name_zh": "学生心理发展指导中心",
+        "centre-name_en": "Student Counselling Centre",
+        "centre-phone": "010-6278-2007",
+        "centre-place_zh": "紫荆学生公寓 C 楼 2 层",
+        "centre-place_en": "Zijing Apartments, Building C",
+        "centre-hours_zh": "周一至周五 8:00–17:00",
+        "centre-hours_en": "Monday to Friday, 8:00–17:00",
+        "centre-after_hours_phone": "010-6278-5555",
+    }
+    assert client.post("/campaigns/crisis-lines", data=centre).status_code == 302
+    client.post("/auth/logout")
+    # ASQ's result words exist in English only: the receipt says it in Chinese words.
+    make_campaign(["asq", "phq9"], name="秋季心理健康筛查")
+    student = logged_in("student")
+    with client.session_transaction() as session:
+        session["lang"] = "zh_Hans"
+    client.get("/screening/")
+    assignment = db.scalar(select(Assignment).where(Assignment.student_id == student.id))
+    client.post(f"/screening/{assignment.id}/consent", data={"agree": "1"})
+    negative = answer(client, assignment.id, {"q1": 0, "q2": 0, "q3": 0, "q4": 0})
+    receipt = client.get(negative.headers["Location"]).get_data(as_text=True)
+    assert "关于您安全的几个问题：这份问卷未显示明显困扰" in receipt
+    assert english_words(receipt) == set()
+    crisis = answer(client, assignment.id, phq9(q9=3))
+    html = client.get(crisis.headers["Location"]).get_data(as_text=True)
+    assert "学生心理发展指导中心" in html and "前与您联系" in html
+    assert english_words(html) == set()
+
+
 def test_the_check_finds_english() -> None:
     page = '<p>您好 Negative</p><button aria-label="Close">×</button><script>var x</script>'
     assert english_words(page) == {"Negative", "Close"}
