@@ -9,6 +9,7 @@ from wtforms import (
     DateTimeLocalField,
     SelectMultipleField,
     StringField,
+    TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
@@ -59,7 +60,7 @@ class CentreForm(FlaskForm):
 
     name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
     name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
-    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=40)])
+    phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=40)])
     place_zh = StringField(_l("Place (Chinese)"), validators=[DataRequired(), Length(max=200)])
     place_en = StringField(_l("Place (English)"), validators=[DataRequired(), Length(max=200)])
     hours_zh = StringField(
@@ -68,7 +69,7 @@ class CentreForm(FlaskForm):
     hours_en = StringField(
         _l("Opening hours (English)"), validators=[DataRequired(), Length(max=200)]
     )
-    after_hours_phone = StringField(
+    after_hours_phone = TelField(
         _l("After-hours line (optional)"), validators=[Optional(), Length(max=40)]
     )
 

@@ -11,12 +11,12 @@ from flask import Flask
 from sqlalchemy import func, select
 
 from screening.auth.services import get_or_create_cohort
+from screening.campaigns.centre import Centre, save_counselling_centre
 from screening.campaigns.services import create_campaign
 from screening.db import utcnow
 from screening.responses.models import Submission
-from screening.campaigns.centre import Centre, save_counselling_centre
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serious_violations, shot
-from tests.browser.test_roles import log_in
+from tests.browser.test_roles import enrol_authenticator, log_in
 
 
 @pytest.fixture
@@ -272,3 +272,32 @@ def test_crisis_page_shows_the_universitys_centre_first(
     shot(page, f"receipt-{name}")
     assert not serious_violations(page)
     assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
+
+
+def test_admin_sets_the_centre_on_a_phone(open_page: PageFactory, make_user) -> None:
+    make_user("admin", username="centre.admin")
+    page = open_page(PHONE, locale="zh-CN")
+    log_in(page, "centre.admin")
+    enrol_authenticator(page)
+    page.goto("/campaigns/crisis-lines")
+    values = {
+        "name_zh": CENTRE.name_zh,
+        "name_en": CENTRE.name_en,
+        "phone": "010-6278-20O7",  # a letter O for a zero: refused, the rest kept
+        "place_zh": CENTRE.place_zh,
+        "place_en": CENTRE.place_en,
+        "hours_zh": CENTRE.hours_zh,
+        "hours_en": CENTRE.hours_en,
+    }
+    for name, value in values.items():
+        page.locator(f"input[name=centre-{name}]").fill(value)
+    page.get_by_role("button", name="保存咨询中心信息").click()
+    assert "请用数字填写电话号码" in page.locator("#centre-phone-error").inner_text()
+    assert page.locator("input[name=centre-name_en]").input_value() == CENTRE.name_en
+    shot(page, "crisis-lines-zh-phone-error")
+    assert not serious_violations(page)
+    page.locator("input[name=centre-phone]").fill(CENTRE.phone)
+    page.get_by_role("button", name="保存咨询中心信息").click()
+    assert "心理咨询中心信息已保存" in page.content()
+    assert page.locator("input[name=centre-phone]").input_value() == CENTRE.phone
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
