@@ -163,6 +163,12 @@ def test_back_and_forward_between_pages_store_exactly_what_was_ticked(
     header = page.locator("header.site").bounding_box()
     assert header is not None and header["height"] <= 56
     assert not page.locator("#lang-select").is_visible()
+    page.locator("details.menu > summary").click()
+    assert page.locator("#lang-select").is_visible()
+    assert page.locator(".menu-panel").get_by_role("link", name="我的筛查").is_visible()
+    shot(page, "menu-zh-phone")
+    assert not serious_violations(page)
+    page.locator("details.menu > summary").click()
     for n, (instrument, answers) in enumerate(TICKED.items()):
         assert page.locator("input[name=instrument]").input_value() == instrument
         assert _nothing_ticked(page)
