@@ -123,15 +123,16 @@ def submit(
         client.cookies = dict(jars[n])
         token, page = client.csrf(f"/screening/{assignments[n]}/take")
         form_token = TOKEN.search(page)
-        data = {f"q{i}": str((n + i) % 3) for i in range(1, 9)}
+        data = {f"phq9-q{i}": str((n + i) % 3) for i in range(1, 9)}
         data.update(
             {
                 "csrf_token": token,
                 "token": form_token.group(1) if form_token else str(n),
                 "instrument": "phq9",
+                "version": "1",
                 "action": "submit",
-                "q9": "1" if n % 10 == 0 else "0",
-                "q10": "1",
+                "phq9-q9": "1" if n % 10 == 0 else "0",
+                "phq9-q10": "1",
             }
         )
         status, _, headers = client.request("POST", f"/screening/{assignments[n]}/take", data)

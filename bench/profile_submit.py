@@ -61,14 +61,15 @@ def _submit(client: Any, assignment: int, n: int) -> None:
     """One form load and post, as bench.flows.submit does over HTTP."""
     page = client.get(f"/screening/{assignment}/take").get_data(as_text=True)
     form_token = TOKEN.search(page)
-    data = {f"q{i}": str((n + i) % 3) for i in range(1, 9)}
+    data = {f"phq9-q{i}": str((n + i) % 3) for i in range(1, 9)}
     data |= {
         "csrf_token": _csrf(page),
         "token": form_token.group(1) if form_token else str(n),
         "instrument": "phq9",
+        "version": "1",
         "action": "submit",
-        "q9": "1" if n % 10 == 0 else "0",
-        "q10": "1",
+        "phq9-q9": "1" if n % 10 == 0 else "0",
+        "phq9-q10": "1",
     }
     response = client.post(f"/screening/{assignment}/take", data=data)
     if response.status_code != 302:

@@ -242,9 +242,9 @@ def _answer_crisis(client: Client) -> None:
     token, page = client.csrf(take)
     form_token = FORM_TOKEN.search(page)
     assert form_token
-    answers = {f"q{i}": "1" for i in range(1, 9)}
+    answers = {f"phq9-q{i}": "1" for i in range(1, 9)}
     answers.update(csrf_token=token, token=form_token.group(1), instrument="phq9", action="submit")
-    answers.update(q9="2", q10="1")
+    answers.update({"version": "1", "phq9-q9": "2", "phq9-q10": "1"})
     status, _, headers = client.request("POST", take, answers)
     assert status == 302 and "/receipt/" in headers["Location"]
     _, receipt, _ = client.request("GET", headers["Location"])

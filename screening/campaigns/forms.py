@@ -9,9 +9,12 @@ from wtforms import (
     DateTimeLocalField,
     SelectMultipleField,
     StringField,
+    TelField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from screening.campaigns.centre import phone_ok
 
 
 class CampaignForm(FlaskForm):
@@ -52,3 +55,43 @@ class ResourcesForm(FlaskForm):
     """The crisis lines, one per line: Chinese label | English label | number."""
 
     lines = TextAreaField(_l("Crisis lines"), validators=[DataRequired(), Length(max=4000)])
+
+
+class CentreForm(FlaskForm):
+    """The university's counselling centre, in both languages, for the crisis page."""
+
+    name_zh = StringField(_l("Name (Chinese)"), validators=[DataRequired(), Length(max=200)])
+    name_en = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
+    phone = TelField(_l("Phone"), validators=[DataRequired(), Length(max=40)])
+    place_zh = StringField(_l("Place (Chinese)"), validators=[DataRequired(), Length(max=200)])
+    place_en = StringField(_l("Place (English)"), validators=[DataRequired(), Length(max=200)])
+    hours_zh = StringField(
+        _l("Opening hours (Chinese)"), validators=[DataRequired(), Length(max=200)]
+    )
+    hours_en = StringField(
+        _l("Opening hours (English)"), validators=[DataRequired(), Length(max=200)]
+    )
+    after_hours_phone = TelField(
+        _l("After-hours line (optional)"), validators=[Optional(), Length(max=40)]
+    )
+
+    def validate_phone(self, field: StringField) -> None:
+        """A number a phone can call."""
+        _check_phone(field)
+
+    def validate_after_hours_phone(self, field: StringField) -> None:
+        """A number a phone can call, when given."""
+        if field.data:
+            _check_phone(field)
+
+
+def _check_phone(field: StringField) -> None:
+    """Refuse anything a phone cannot dial, saying what to write."""
+    field.data = (field.data or "").strip()
+    if not phone_ok(field.data):
+        raise ValidationError(
+            _l(
+                "Write a phone number in digits (spaces, hyphens and a leading + are allowed), "
+                "e.g. 010-6275-1234."
+            )
+        )

@@ -147,3 +147,24 @@ class CrisisResource(Base):
     label_zh: Mapped[str] = mapped_column(String(200))
     label_en: Mapped[str] = mapped_column(String(200))
     number: Mapped[str] = mapped_column(String(64))
+
+
+class CounsellingCentre(Base):
+    """The university's own counselling centre, shown first on the crisis page; one row.
+
+    Set by admins in both languages; public contact details, not personal data.
+    """
+
+    __tablename__ = "counselling_centre"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    phone: Mapped[str] = mapped_column(String(40))
+    place_zh: Mapped[str] = mapped_column(String(200))
+    place_en: Mapped[str] = mapped_column(String(200))
+    hours_zh: Mapped[str] = mapped_column(String(200))
+    hours_en: Mapped[str] = mapped_column(String(200))
+    #: Called outside opening hours (empty: the national lines listed after the centre).
+    after_hours_phone: Mapped[str] = mapped_column(String(40), default="")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

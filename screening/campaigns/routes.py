@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -18,13 +27,25 @@ from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Cohort, Faculty, Role
 from screening.campaigns import services
-from screening.campaigns.forms import CampaignForm, EnableForm, ResourcesForm
+from screening.campaigns.centre import (
+    Centre,
+    counselling_centre,
+    counselling_centre_or_none,
+    save_counselling_centre,
+)
+from screening.campaigns.forms import CampaignForm, CentreForm, EnableForm, ResourcesForm
 from screening.campaigns.models import Campaign, CrisisResource
 from screening.db import utcnow
 from screening.forms import choices
 from screening.instruments import Library
 
 bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+
+
+@bp.app_template_global("counselling_centre")
+def counselling_centre_global() -> Centre | None:
+    """The university's counselling centre for any page's support block (None if unset)."""
+    return counselling_centre_or_none(db.session())
 
 
 @bp.app_template_global("crisis_lines")
@@ -254,13 +275,33 @@ def enable(instrument_id: str) -> Response:
     return redirect(url_for("campaigns.instruments"))
 
 
+def _centre_of(form: CentreForm) -> Centre:
+    """The centre's details as the admin wrote them."""
+    data = {name: (field.data or "").strip() for name, field in form._fields.items()}
+    data.pop("csrf_token", None)
+    return Centre(**data)
+
+
 @bp.route("/crisis-lines", methods=["GET", "POST"])
 @roles_required(Role.ADMIN)
 def crisis_lines() -> str | Response:
-    """Edit the hotlines shown on the crisis page and the consent notice."""
+    """Edit the university's counselling centre and the hotlines shown after it."""
     s = db.session()
-    form = ResourcesForm()
-    if form.validate_on_submit():
+    # Two forms on one page: the centre's (section=centre) and the hotlines' (the default).
+    posted = request.form.get("section") if request.method == "POST" else None
+    if posted == "centre":
+        form = ResourcesForm(formdata=None)
+        centre_form = CentreForm(prefix="centre")
+    else:
+        form = ResourcesForm()
+        centre_form = CentreForm(prefix="centre", formdata=None, obj=counselling_centre(s))
+    if posted == "centre":
+        if centre_form.validate():
+            save_counselling_centre(s, _centre_of(centre_form), current_user.id)
+            s.commit()
+            flash(_("Counselling centre saved."), "success")
+            return redirect(url_for("campaigns.crisis_lines"))
+    elif form.validate_on_submit():
         rows = []
         for n, line in enumerate((form.lines.data or "").splitlines()):
             if not line.strip():
@@ -282,8 +323,8 @@ def crisis_lines() -> str | Response:
             s.commit()
             flash(_("Crisis lines saved."), "success")
             return redirect(url_for("campaigns.crisis_lines"))
-    elif not form.is_submitted():
+    if request.method == "GET" or posted == "centre":
         form.lines.data = "\n".join(
             f"{r.label_zh} | {r.label_en} | {r.number}" for r in services.crisis_resources(s)
         )
-    return render_template("campaigns/crisis_lines.html", form=form)
+    return render_template("campaigns/crisis_lines.html", form=form, centre_form=centre_form)

@@ -108,6 +108,7 @@ def build_instrument(raw: dict[str, Any], digest: str, source: str) -> Instrumen
         id=raw["id"],
         version=raw["version"],
         title=frozen_map(raw["title"]),
+        display_title=frozen_map(raw.get("display_title")),
         instructions=frozen_map(raw["instructions"]),
         languages=languages,
         items=items,

@@ -240,6 +240,9 @@ class Instrument:
     provenance_note: str
     digest: str
     source: str = ""
+    #: A neutral title shown to students where the validated title reads as clinical; staff
+    #: views and exports keep `title`. Optional, per language.
+    display_title: Mapping[str, str] = field(default_factory=frozen_map)
 
     def item(self, item_id: str) -> Item:
         """The item with this id (KeyError when unknown)."""

@@ -16,6 +16,7 @@ TOP: Spec = {
     "enabled_by_default": ("bool", False),
     "languages": ("list[str]", True),
     "title": ("langmap", True),
+    "display_title": ("langmap", False),
     "instructions": ("langmap", True),
     "provenance": ("strmap", True),
     "licence": ("table", True),

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import secrets
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
-from flask_babel import get_locale
+from flask_babel import format_datetime, format_time, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -18,15 +17,17 @@ from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
+from screening.campaigns.centre import counselling_centre_or_none, tel
 from screening.campaigns.services import assignments_for
 from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
 from screening.i18n import current_locale
-from screening.instruments import Instrument, Library, score
+from screening.instruments import Instrument, Library, score, visible_items
 from screening.instruments.answers import MAX_TEXT
 from screening.instruments.fhir import to_fhir_response
 from screening.instruments.forms import build_form_class, form_item_lang
-from screening.responses import services
+from screening.responses import pages, services, titles
+from screening.responses.contact import contact_due
 from screening.responses.forms import ConsentForm, TokenForm
 from screening.responses.models import Submission
 
@@ -45,6 +46,34 @@ ERROR_MESSAGES = {
 }
 
 
+#: A result word in the student's language where a definition has no band label in it.
+TIER_WORDS = {
+    "none": _l("No sign of strain on this questionnaire"),
+    "moderate": _l("Some signs of strain"),
+    "high": _l("Clear signs of strain"),
+    "crisis": _l("Please talk with a counsellor soon"),
+}
+
+#: What the student reads when a post did not answer the page asked now (nothing was kept).
+PAGE_MESSAGES = {
+    "invalid": _l(
+        "This page could not be checked, so nothing from it was saved. "
+        "Please answer the questionnaire below."
+    ),
+    "other_instrument": _l(
+        "That page belonged to another questionnaire, so nothing from it was saved here. "
+        "Please answer the questionnaire below."
+    ),
+    "other_version": _l(
+        "This questionnaire was updated after the page was opened, so nothing from it was "
+        "saved. Please answer it again below."
+    ),
+}
+
+
+#: A rendered questionnaire page: body, status and headers.
+Rendered = tuple[str, int, dict[str, str]]
+
 #: Longest answer kept from a form field: one past the limit, so it is still refused as too long.
 MAX_ANSWER = MAX_TEXT + 1
 
@@ -62,6 +91,25 @@ def _assignment(assignment_id: int) -> Any:
         return services.get_assignment(db.session(), current_user, assignment_id)
     except services.FlowError:
         abort(404)
+
+
+@bp.app_template_global()
+def student_title(instrument: Instrument) -> str:
+    """An instrument's title as students read it: neutral, in their language where it can be."""
+    return titles.student_title(instrument, _lang())
+
+
+def _result_line(instrument: Instrument | None, result: dict[str, Any] | None) -> str | None:
+    """The receipt's result in the student's language: the band's label where the definition
+    has it in that language, else a plain word for its tier (never an English word in Chinese)."""
+    if instrument is None or not result or not isinstance(result.get("band"), str):
+        return None
+    try:
+        band = instrument.band(result["band"])
+    except KeyError:
+        return None
+    label = band.label.get(_lang()) or str(TIER_WORDS.get(band.tier, TIER_WORDS["moderate"]))
+    return _("%(title)s: %(band)s", title=student_title(instrument), band=label)
 
 
 def _flow_error(code: str) -> Response:
@@ -147,7 +195,14 @@ def _items_html(instrument: Instrument, form: Any, lang: str, *, blank: bool) ->
     if blank and key in cache:
         return cache[key]
     template = current_app.jinja_env.get_template("responses/_items.html")
-    html = Markup(template.render(instrument=instrument, form=form))  # noqa: S704 - autoescaped
+    show_when = {
+        it.id: pages.show_when(instrument.id, it.condition)
+        for it in instrument.items
+        if it.condition
+    }
+    html = Markup(  # noqa: S704 - autoescaped
+        template.render(instrument=instrument, form=form, show_when=show_when)
+    )
     if blank:
         cache[key] = html
     return html
@@ -161,15 +216,21 @@ def _render_take(
     errors: dict[str, str],
     token: str,
     status: int = 200,
-) -> tuple[str, int]:
+    notice: str | None = None,
+) -> Rendered:
     lang = _lang()
     shown_lang = form_item_lang(instrument, lang)
     form_class = build_form_class(instrument, shown_lang)
-    form = form_class(formdata=None, data={k: str(v) for k, v in answers.items()})
+    # Field names carry the instrument id (phq9-q1): no two questionnaires share a name.
+    form = form_class(
+        formdata=None, prefix=instrument.id, data={k: str(v) for k, v in answers.items()}
+    )
     for item_id, code in errors.items():
         if item_id in form:
             form[item_id].errors = [str(ERROR_MESSAGES.get(code, _l("Please check this answer.")))]
     position = next(n for n, s in enumerate(steps) if s.instrument_id == instrument.id) + 1
+    # Progress without a script: the items that apply given the answers kept so far.
+    applying = [it.id for it in visible_items(instrument, answers) if it.id in form]
     body = render_template(
         "responses/take.html",
         assignment=assignment,
@@ -180,10 +241,55 @@ def _render_take(
         language_missing=shown_lang != lang,
         position=position,
         total=len(steps),
+        title=titles.student_title(instrument, lang),
+        minutes=titles.minutes(sum(1 for it in instrument.items if it.id in form)),
+        answered=sum(1 for item_id in applying if answers.get(item_id) not in (None, "")),
+        applying=len(applying),
         token=token,
         error_count=len(errors),
+        notice=notice,
     )
-    return body, status
+    # Never kept or restored by the browser: Back shows the page the server asks now.
+    return body, status, {"Cache-Control": "no-store"}
+
+
+def _page_token(assignment: Any, instrument: Instrument) -> str:
+    """A signed token naming this page's assignment, instrument and version."""
+    page = pages.new_page(assignment.id, instrument.id, instrument.version)
+    return pages.issue(current_app.config["SECRET_KEY"], page)
+
+
+def _refuse_page(
+    assignment: Any,
+    instrument: Instrument,
+    steps: list[Any],
+    done: dict[str, Submission],
+    page: pages.Page | None,
+    problem: str,
+) -> Response | Rendered:
+    """A post that does not answer the page asked now: keep none of it, show the right page.
+
+    The same page posted again (a double submit) goes to the receipt of its first post.
+    """
+    s = db.session()
+    answered = done.get(page.instrument_id) if page is not None else None
+    if answered is not None and page is not None and answered.token == page.nonce:
+        return redirect(
+            url_for("responses.receipt", assignment_id=assignment.id, submission_id=answered.id)
+        )
+    if problem == "invalid":
+        audit(
+            s,
+            actor_id=current_user.id,
+            action="security.page_token_failed",
+            target_type="assignment",
+            target_id=str(assignment.id),
+        )
+    answers = services.load_draft(s, assignment, instrument.id)
+    s.commit()
+    token = _page_token(assignment, instrument)
+    notice = str(PAGE_MESSAGES[problem])
+    return _render_take(assignment, instrument, steps, answers, {}, token, 409, notice)
 
 
 def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any]) -> None:
@@ -201,7 +307,7 @@ def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any
 
 @bp.route("/<int:assignment_id>/take", methods=["GET", "POST"])
 @roles_required(Role.STUDENT)
-def take(assignment_id: int) -> str | Response | tuple[str, int]:
+def take(assignment_id: int) -> Response | Rendered:
     """One instrument per page: save a draft, or submit and go to the receipt."""
     s = db.session()
     assignment = _assignment(assignment_id)
@@ -221,20 +327,25 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
     if request.method == "GET":
         answers = services.load_draft(s, assignment, instrument.id)
         db.end_reading(s)
-        return _render_take(assignment, instrument, steps, answers, {}, secrets.token_urlsafe(24))
-    posted = request.form.get("instrument")
-    if posted not in (None, instrument.id):
-        # A page of another questionnaire: never score its answers against this one.
-        answered = done.get(posted or "")
-        if answered is not None:  # a resubmission of one already answered: its receipt
-            return redirect(
-                url_for("responses.receipt", assignment_id=assignment.id, submission_id=answered.id)
-            )
-        flash(_("The screening moved on in another window. Please answer this page."), "info")
-        return redirect(url_for("responses.take", assignment_id=assignment.id))
-    answers = {item.id: request.form.get(item.id, "")[:MAX_ANSWER] for item in instrument.items}
+        token = _page_token(assignment, instrument)
+        return _render_take(assignment, instrument, steps, answers, {}, token)
+    token = request.form.get("token") or ""
+    page = pages.read(current_app.config["SECRET_KEY"], token)
+    problem = pages.mismatch(
+        page,
+        request.form,
+        assignment_id=assignment.id,
+        instrument_id=instrument.id,
+        version=instrument.version,
+    )
+    if page is None or problem is not None:
+        # Never score one page's answers against another questionnaire or version.
+        return _refuse_page(assignment, instrument, steps, done, page, problem or "invalid")
+    answers = {
+        item.id: request.form.get(pages.field_name(instrument.id, item.id), "")[:MAX_ANSWER]
+        for item in instrument.items
+    }
     answers = {k: v for k, v in answers.items() if v != ""}
-    token = (request.form.get("token") or "")[:64] or secrets.token_urlsafe(24)
     if request.form.get("action") == "save":
         services.save_draft(s, assignment, instrument.id, answers)
         s.commit()
@@ -247,7 +358,7 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
             assignment=assignment,
             instrument=instrument,
             answers=answers,
-            token=token,
+            token=page.nonce,
             lang=form_item_lang(instrument, _lang()),
             now=now,
             hooks=tuple(current_app.extensions.get("submit_hooks", ())),
@@ -270,6 +381,35 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
         url_for(
             "responses.receipt", assignment_id=assignment.id, submission_id=result.submission.id
         )
+    )
+
+
+def _contact_by(s: Any) -> str | None:
+    """When someone from the centre will get in touch, from the case's time limit."""
+    try:
+        due = contact_due(s, current_user.id)
+    except Exception:  # the crisis page renders whatever fails
+        current_app.logger.exception("contact time of a crisis page unreadable")
+        s.rollback()
+        return None
+    if due is None:
+        return None
+    now = utcnow()
+    if due <= now:
+        return _("Someone from the counselling centre will contact you as soon as possible.")
+    days = (to_user_timezone(due).date() - to_user_timezone(now).date()).days
+    time = format_time(due, "HH:mm")
+    if days == 0:
+        return _(
+            "Someone from the counselling centre will contact you by %(time)s today.", time=time
+        )
+    if days == 1:
+        return _(
+            "Someone from the counselling centre will contact you by %(time)s tomorrow.", time=time
+        )
+    return _(
+        "Someone from the counselling centre will contact you by %(when)s.",
+        when=format_datetime(due, "medium"),
     )
 
 
@@ -298,13 +438,19 @@ def receipt(assignment_id: int, submission_id: int) -> str:
     resources = crisis_resources(s)
     if critical:
         return render_template(
-            "responses/crisis.html", resources=resources, assignment=assignment, upcoming=upcoming
+            "responses/crisis.html",
+            resources=resources,
+            assignment=assignment,
+            upcoming=upcoming,
+            centre=counselling_centre_or_none(s),
+            contact_by=_contact_by(s),
+            tel=tel,
         )
     return render_template(
         "responses/receipt.html",
         assignment=assignment,
         result=result,
-        instrument=instrument,
+        result_line=_result_line(instrument, result),
         upcoming=upcoming,
         resources=resources,
     )

@@ -76,6 +76,7 @@ def test_english_and_switching_language(open_page: PageFactory, make_user) -> No
     page = open_page(PHONE, locale="en-US")
     page.goto("/auth/login")
     assert page.locator("h1").inner_text() == "Log in"
+    page.locator("details.menu > summary").click()  # the language choice is in the menu
     page.select_option("#lang-select", "zh_Hans")
     page.locator("form.lang button").click()
     assert page.locator("h1").inner_text() == "登录"

@@ -16,7 +16,7 @@ from screening.db import utcnow
 from screening.notify.models import OutboxMessage
 from screening.notify.services import MailSettings, deliver
 from tests.conftest import log_in_fully, login_as
-from tests.responses.conftest import phq9
+from tests.responses.conftest import answer, phq9
 
 CRISIS_WHY = {"instrument": "phq9", "version": 1, "total": 1, "band": "minimal", "fired": []}
 
@@ -27,10 +27,7 @@ def _submit_phq9(client: FlaskClient, db, student, **answers: int) -> None:
     client.get("/screening/")
     assignment = db.scalar(select(Assignment).where(Assignment.student_id == student.id))
     client.post(f"/screening/{assignment.id}/consent", data={"agree": "1"})
-    response = client.post(
-        f"/screening/{assignment.id}/take",
-        data={**phq9(**answers), "token": f"t{student.id}", "instrument": "phq9"},
-    )
+    response = answer(client, assignment.id, phq9(**answers))
     assert response.status_code == 302
 
 

@@ -152,6 +152,7 @@ def test_students_own_fhir_download_is_valid_and_scored_only_where_results_are_s
     from sqlalchemy import select
 
     from screening.campaigns.models import Assignment
+    from tests.responses.conftest import answer
 
     make_campaign(["phq9"], show_results=show_results)
     student = logged_in("student")
@@ -159,9 +160,7 @@ def test_students_own_fhir_download_is_valid_and_scored_only_where_results_are_s
     assignment = db.scalar(select(Assignment).where(Assignment.student_id == student.id))
     client.post(f"/screening/{assignment.id}/consent", data={"agree": "1"})
     answers = {f"q{i}": "2" for i in range(1, 10)}
-    receipt = client.post(
-        f"/screening/{assignment.id}/take", data={**answers, "q10": "1", "token": "f"}
-    )
+    receipt = answer(client, assignment.id, {**answers, "q10": "1"})
     base = receipt.headers["Location"].replace("receipt", "submissions")
     document = client.post(base + "/fhir").json
     QuestionnaireResponse.model_validate(document)

@@ -17,7 +17,7 @@ from screening.db import utcnow
 from screening.responses.models import Draft, Submission
 from screening.stats.models import ScoreRecord
 from tests.conftest import login_as
-from tests.responses.conftest import gad7, phq9
+from tests.responses.conftest import answer, form_of, gad7, page_of, phq9
 
 
 def _assignment(db, student) -> Assignment:
@@ -54,17 +54,12 @@ def test_whole_campaign(client: FlaskClient, logged_in, make_campaign, db) -> No
     _start(client, assignment)
     form = client.get(f"/screening/{assignment.id}/take")
     assert b"Questionnaire 1 of 2" in form.data
-    response = client.post(
-        f"/screening/{assignment.id}/take",
-        data={**phq9(q1=2, q2=2, q3=1), "token": "t1", "action": "submit"},
-    )
+    response = answer(client, assignment.id, phq9(q1=2, q2=2, q3=1))
     assert response.status_code == 302 and "/receipt/" in response.headers["Location"]
     receipt = client.get(response.headers["Location"])
     assert b"Your answers are saved" in receipt.data and b"Mild" in receipt.data
     assert b"Questionnaire 2 of 2" in client.get(f"/screening/{assignment.id}/take").data
-    response = client.post(
-        f"/screening/{assignment.id}/take", data={**gad7(), "token": "t2", "action": "submit"}
-    )
+    response = answer(client, assignment.id, gad7())
     assert response.status_code == 302
     assert client.get(f"/screening/{assignment.id}/take").headers["Location"].endswith("/done")
     db.expire_all()
@@ -80,10 +75,7 @@ def test_item_nine_alone_shows_the_crisis_page(
 ) -> None:
     make_campaign(["phq9"])
     _student, assignment = _begin(client, logged_in, db)
-    response = client.post(
-        f"/screening/{assignment.id}/take",
-        data={**phq9(q9=1), "q10": "0", "token": "c1", "action": "submit"},
-    )
+    response = answer(client, assignment.id, {**phq9(q9=1), "q10": "0"})
     page = client.get(response.headers["Location"])
     assert page.status_code == 200
     assert b"You do not have to face this alone" in page.data
@@ -95,15 +87,8 @@ def test_total_24_without_item_nine_is_not_a_crisis(
 ) -> None:
     make_campaign(["phq9"])
     _student, assignment = _begin(client, logged_in, db)
-    data = {
-        **phq9(q1=3, q2=3, q3=3, q4=3, q5=3, q6=3, q7=3, q8=3),
-        "q10": "3",
-        "token": "c2",
-        "action": "submit",
-    }
-    page = client.get(
-        client.post(f"/screening/{assignment.id}/take", data=data).headers["Location"]
-    )
+    data = {**phq9(q1=3, q2=3, q3=3, q4=3, q5=3, q6=3, q7=3, q8=3), "q10": "3"}
+    page = client.get(answer(client, assignment.id, data).headers["Location"])
     assert b"You do not have to face this alone" not in page.data
     assert b"Severe" in page.data and b"a counsellor may contact you" in page.data
 
@@ -113,14 +98,13 @@ def test_validation_error_keeps_every_answer(
 ) -> None:
     make_campaign(["phq9"])
     _student, assignment = _begin(client, logged_in, db)
-    partial = {"q1": "2", "q2": "1", "token": "v1", "action": "submit"}
-    page = client.post(f"/screening/{assignment.id}/take", data=partial)
+    page = answer(client, assignment.id, {"q1": "2", "q2": "1"})
     assert page.status_code == 422
     html = page.data.decode()
     assert "7 questions need your attention" in html
     assert html.count("Please answer this question.") == 7
-    assert '<input checked id="q1-2" name="q1"' in html
-    assert '<input checked id="q2-1" name="q2"' in html
+    assert '<input checked id="phq9-q1-2" name="phq9-q1"' in html
+    assert '<input checked id="phq9-q2-1" name="phq9-q2"' in html
     assert _count(db, Submission) == 0
     assert _count(db, Draft) == 1
 
@@ -134,17 +118,14 @@ def test_draft_resumes_after_a_new_log_in(
     client.get("/screening/")
     assignment = _assignment(db, student)
     _start(client, assignment)
-    saved = client.post(
-        f"/screening/{assignment.id}/take",
-        data={"q1": "3", "q4": "1", "token": "d1", "action": "save"},
-    )
+    saved = answer(client, assignment.id, {"q1": "3", "q4": "1"}, action="save")
     assert saved.status_code == 302
     client.post("/auth/logout")
     phone = app.test_client()
     login_as(phone, "20240777")
     html = phone.get(f"/screening/{assignment.id}/take").data.decode()
-    assert '<input checked id="q1-3" name="q1"' in html
-    assert '<input checked id="q4-1" name="q4"' in html
+    assert '<input checked id="phq9-q1-3" name="phq9-q1"' in html
+    assert '<input checked id="phq9-q4-1" name="phq9-q4"' in html
 
 
 def test_double_submit_stores_one_response(
@@ -152,7 +133,7 @@ def test_double_submit_stores_one_response(
 ) -> None:
     make_campaign(["phq9", "gad7"])
     _student, assignment = _begin(client, logged_in, db)
-    data = {**phq9(q1=1), "token": "same", "instrument": "phq9", "action": "submit"}
+    data = form_of(page_of(client, assignment.id), phq9(q1=1))
     first = client.post(f"/screening/{assignment.id}/take", data=data)
     second = client.post(f"/screening/{assignment.id}/take", data=data)
     assert first.headers["Location"] == second.headers["Location"]
@@ -170,16 +151,14 @@ def test_concurrent_submissions_store_one(app: Flask, make_user, make_campaign, 
     _start(clients[0], assignment)
     statuses: list[int] = []
 
-    def post(c: FlaskClient, token: str) -> None:
-        r = c.post(
-            f"/screening/{assignment.id}/take",
-            data={**phq9(q2=1), "token": token, "instrument": "phq9", "action": "submit"},
-        )
+    # Two pages (tokens), one of them posted twice: three posts at the same moment.
+    pages = [page_of(clients[0], assignment.id), page_of(clients[1], assignment.id)]
+
+    def post(c: FlaskClient, page: dict[str, str]) -> None:
+        r = c.post(f"/screening/{assignment.id}/take", data=form_of(page, phq9(q2=1)))
         statuses.append(r.status_code)
 
-    threads = [
-        threading.Thread(target=post, args=(c, f"tok{n % 2}")) for n, c in enumerate(clients)
-    ]
+    threads = [threading.Thread(target=post, args=(c, pages[n % 2])) for n, c in enumerate(clients)]
     for t in threads:
         t.start()
     for t in threads:
@@ -196,22 +175,16 @@ def test_stepped_screening_both_ways(client: FlaskClient, logged_in, make_campai
     client.get("/screening/")
     assignment = _assignment(db, negative)
     _start(client, assignment)
-    client.post(f"/screening/{assignment.id}/take", data={"q1": "0", "q2": "1", "token": "s1"})
-    client.post(
-        f"/screening/{assignment.id}/take",
-        data={"q1": "0", "q2": "0", "q3": "0", "q4": "0", "token": "s2"},
-    )
+    answer(client, assignment.id, {"q1": "0", "q2": "1"})
+    answer(client, assignment.id, {"q1": "0", "q2": "0", "q3": "0", "q4": "0"})
     assert client.get(f"/screening/{assignment.id}/take").headers["Location"].endswith("/done")
     client.post("/auth/logout")
     positive = logged_in("student")
     client.get("/screening/")
     assignment = _assignment(db, positive)
     _start(client, assignment)
-    client.post(f"/screening/{assignment.id}/take", data={"q1": "2", "q2": "2", "token": "p1"})
-    client.post(
-        f"/screening/{assignment.id}/take",
-        data={"q1": "0", "q2": "0", "q3": "0", "q4": "0", "token": "p2"},
-    )
+    answer(client, assignment.id, {"q1": "2", "q2": "2"})
+    answer(client, assignment.id, {"q1": "0", "q2": "0", "q3": "0", "q4": "0"})
     page = client.get(f"/screening/{assignment.id}/take")
     assert page.status_code == 200 and b"Questionnaire 3 of 3" in page.data
 
@@ -231,7 +204,8 @@ def test_another_students_assignment_is_not_found(
     other_client.get("/screening/")
     theirs = _assignment(db, other)
     _start(other_client, theirs)
-    response = other_client.post(f"/screening/{theirs.id}/take", data={**phq9(), "token": "o1"})
+    their_page = page_of(other_client, theirs.id)
+    response = other_client.post(f"/screening/{theirs.id}/take", data=form_of(their_page, phq9()))
     submission_path = response.headers["Location"]
     logged_in("student")
     for path in (
@@ -243,7 +217,7 @@ def test_another_students_assignment_is_not_found(
     download = submission_path.replace("receipt", "submissions") + "/json"
     assert client.post(download).status_code == 404
     assert (
-        client.post(f"/screening/{theirs.id}/take", data={**phq9(), "token": "x"}).status_code
+        client.post(f"/screening/{theirs.id}/take", data=form_of(their_page, phq9())).status_code
         == 404
     )
 
@@ -265,7 +239,8 @@ def test_closed_campaign_says_so(
     assert b"Autumn screening" not in late_client.get("/screening/").data
     assert _assignment(db, late) is None
     assignment = _assignment(db, student)
-    response = client.post(f"/screening/{assignment.id}/take", data={**phq9(), "token": "z"})
+    fake = {"token": "z", "instrument": "phq9", "version": "1"}
+    response = client.post(f"/screening/{assignment.id}/take", data=form_of(fake, phq9()))
     assert response.status_code == 302
     assert b"This screening has closed" in client.get("/screening/").data
 
@@ -282,7 +257,10 @@ def test_decline_is_recorded_and_respected(
     assert _assignment(db, student).status == "declined"
     assert client.get(f"/screening/{assignment.id}/take").status_code == 302
     assert (
-        client.post(f"/screening/{assignment.id}/take", data={**phq9(), "token": "d"}).status_code
+        client.post(
+            f"/screening/{assignment.id}/take",
+            data=form_of({"token": "d", "instrument": "phq9", "version": "1"}, phq9()),
+        ).status_code
         == 302
     )
     assert _count(db, Submission) == 0
@@ -291,9 +269,7 @@ def test_decline_is_recorded_and_respected(
 def test_download_own_answers(client: FlaskClient, logged_in, make_campaign, db) -> None:
     make_campaign(["phq9"])
     _student, assignment = _begin(client, logged_in, db)
-    receipt = client.post(
-        f"/screening/{assignment.id}/take", data={**phq9(q3=2), "q10": "1", "token": "dl"}
-    )
+    receipt = answer(client, assignment.id, {**phq9(q3=2), "q10": "1"})
     base = receipt.headers["Location"].replace("receipt", "submissions")
     listing = client.get("/screening/").data.decode()
     assert f'action="{base}/json"' in listing and f'action="{base}/fhir"' in listing

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 21:57:13.838725
+Create Date: 2026-12-01 22:34:22.444336
 """
 
 from __future__ import annotations
@@ -55,6 +55,20 @@ def upgrade() -> None:
         sa.Column("year", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_cohorts")),
         sa.UniqueConstraint("year", name=op.f("uq_cohorts_year")),
+    )
+    op.create_table(
+        "counselling_centre",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("name_zh", sa.String(length=200), nullable=False),
+        sa.Column("name_en", sa.String(length=200), nullable=False),
+        sa.Column("phone", sa.String(length=40), nullable=False),
+        sa.Column("place_zh", sa.String(length=200), nullable=False),
+        sa.Column("place_en", sa.String(length=200), nullable=False),
+        sa.Column("hours_zh", sa.String(length=200), nullable=False),
+        sa.Column("hours_en", sa.String(length=200), nullable=False),
+        sa.Column("after_hours_phone", sa.String(length=40), nullable=False),
+        sa.Column("updated_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_counselling_centre")),
     )
     op.create_table(
         "crisis_resources",
@@ -756,6 +770,7 @@ def downgrade() -> None:
     op.drop_table("kek_checks")
     op.drop_table("faculties")
     op.drop_table("crisis_resources")
+    op.drop_table("counselling_centre")
     op.drop_table("cohorts")
     op.drop_table("audit_heads")
     with op.batch_alter_table("audit_entries", schema=None) as batch_op:
