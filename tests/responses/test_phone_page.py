@@ -86,7 +86,8 @@ def test_asq_question_five_is_shown_by_condition_and_used_only_when_it_applies(
     html = client.get(f"/screening/{assignment.id}/take").get_data(as_text=True)
     assert 'id="item-asq-q5"' in html and "data-show-when='{&#34;count&#34;" not in html
     assert 'data-show-when=\'{"count": ["asq-q1"' in html  # the page's script hides it
-    assert 'id="item-asq-q1"' in html and html.count("data-show-when") == 3  # q4's write-in, q5, q5's
+    # Three conditional items: the write-in after q4, q5 and the write-in after q5.
+    assert 'id="item-asq-q1"' in html and html.count("data-show-when") == 3
     # All "No", and a stray q5 (no script, ticked anyway): q5 is neither required nor kept.
     done = answer(client, assignment.id, {"q1": 0, "q2": 0, "q3": 0, "q4": 0, "q5": 1})
     assert "/receipt/" in done.headers["Location"]
