@@ -86,6 +86,31 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class ForgotForm(FlaskForm):
+    """Ask for a reset link: student number, e-mail address, or a staff username."""
+
+    identifier = StringField(
+        _l("Student number, e-mail address or username"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username", "autocapitalize": "off"},
+    )
+
+
+class ResetForm(FlaskForm):
+    """Set a new password through an e-mailed link: the new password twice."""
+
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 def password_message(reason: str, minimum: int) -> str:
     """The password policy's refusal in the user's language."""
     from flask_babel import gettext as _
