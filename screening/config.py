@@ -71,6 +71,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Reset e-mails per account and per address (then a growing delay, as above).
         "RESET_ACCOUNT_ATTEMPTS": 3,
         "RESET_ADDRESS_ATTEMPTS": 10,
+        # The university's names (and abbreviations) no password may be built on, e.g.
+        # ["tsinghua", "thu", "清华"]; the product's own names are always refused.
+        "PASSWORD_CONTEXT_WORDS": [],
         # "Forgot password" on the log-in page: None = on unless CAS or OIDC is configured.
         "PASSWORD_RESET": None,
         # Flask-Limiter (RATELIMIT_STORAGE_URI): wrong current passwords and second-factor codes.
