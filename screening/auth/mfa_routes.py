@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from screening import db
 from screening.audit.services import append as audit
-from screening.auth import mfa, sessions
+from screening.auth import mfa, sessions, stepup
 from screening.auth.access import login_required
 from screening.auth.forms import CodeForm, ToggleForm
 
@@ -36,6 +36,8 @@ def verify() -> str | Response | tuple[str, int]:
             used = mfa.verify(s, current_user, form.code.data or "")
         except mfa.MfaError:
             s.rollback()
+            stepup.audit_failure(s, "login")
+            s.commit()
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             return render_template("auth/mfa_verify.html", form=form), 401
         _audit(s, f"mfa.{used}")
@@ -68,6 +70,8 @@ def setup() -> str | Response | tuple[str, int]:
             codes = mfa.confirm(s, current_user, form.code.data or "")
         except mfa.MfaError:
             s.rollback()
+            stepup.audit_failure(s, "enrolment")
+            s.commit()
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             page = render_template("auth/mfa_setup.html", enrolled=False, secret=secret, form=form)
             return page, 401

@@ -211,6 +211,8 @@ THROTTLED: dict[str, list[tuple[str, Callable[[], str]]]] = {
     "mfa.verify": [("MFA_LIMIT_ACCOUNT", current_account), ("MFA_LIMIT_ADDRESS", client_address)],
     "mfa.setup": [("MFA_LIMIT_ACCOUNT", current_account), ("MFA_LIMIT_ADDRESS", client_address)],
     "auth.password": [("PASSWORD_CHANGE_LIMIT", current_account)],
+    # The step-up code of break-glass: guessing it counts like guessing at the second factor.
+    "cases.break_glass": [("MFA_LIMIT_ACCOUNT", current_account)],
 }
 
 
