@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 from screening import db
 from screening.audit.services import append as audit
-from screening.auth import clock, mfa, recovery, sessions, throttle
+from screening.auth import clock, mfa, policy, recovery, sessions, throttle
 from screening.auth.access import login_required, public
 from screening.auth.forms import (
     ForgotForm,
@@ -35,7 +35,13 @@ from screening.auth.forms import (
 )
 from screening.auth.models import User
 from screening.auth.passwords import HasherBusy
-from screening.auth.services import AccountError, WeakPassword, authenticate, change_password
+from screening.auth.services import (
+    AccountError,
+    WeakPassword,
+    authenticate,
+    change_password,
+    has_second_factor,
+)
 from screening.errors import busy
 from screening.notify.services import enqueue
 
@@ -230,13 +236,14 @@ def reset() -> str | Response | tuple[str, int]:
         session.pop("reset_token", None)
         return render_template("auth/reset_invalid.html", reset=reset_enabled()), 404
     form = ResetForm()
+    minimum = policy.minimum_length(has_second_factor(s, user))
     if form.validate_on_submit():
         try:
             recovery.use(s, token, form.new.data or "", now, throttle.account_of(user.id))
         except WeakPassword as exc:
             s.rollback()
             form.new.errors = [*form.new.errors, password_message(exc.reason, exc.minimum)]
-            return render_template("auth/reset.html", form=form), 400
+            return render_template("auth/reset.html", form=form, minimum=minimum), 400
         except recovery.ResetInvalid:
             s.rollback()
             session.pop("reset_token", None)
@@ -254,7 +261,7 @@ def reset() -> str | Response | tuple[str, int]:
             "success",
         )
         return redirect(url_for("auth.login"))
-    return render_template("auth/reset.html", form=form)
+    return render_template("auth/reset.html", form=form, minimum=minimum)
 
 
 @bp.route("/logout", methods=["POST"])
