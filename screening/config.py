@@ -76,10 +76,11 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "PASSWORD_CONTEXT_WORDS": [],
         # "Forgot password" on the log-in page: None = on unless CAS or OIDC is configured.
         "PASSWORD_RESET": None,
-        # Flask-Limiter (RATELIMIT_STORAGE_URI): wrong current passwords and second-factor codes.
+        # Wrong second-factor codes, counted like failed log-ins (the same growing delay).
+        "MFA_ACCOUNT_ATTEMPTS": 5,
+        "MFA_ADDRESS_ATTEMPTS": 30,
+        # Flask-Limiter (RATELIMIT_STORAGE_URI): wrong current passwords on the change form.
         "PASSWORD_CHANGE_LIMIT": "10 per 15 minutes; 100 per day",
-        "MFA_LIMIT_ACCOUNT": "5 per 5 minutes; 50 per day",
-        "MFA_LIMIT_ADDRESS": "30 per minute; 1000 per day",
         # Hops of reverse proxies whose X-Forwarded-For is believed (0: none).
         "TRUSTED_PROXIES": 0,
         # Seconds: idle time before a session ends (by role) and the absolute session length.

@@ -116,6 +116,11 @@ def clear_account(session: Session, account: str) -> None:
     session.execute(delete(AttemptCounter).where(AttemptCounter.account == account))
 
 
+def forget_older(session: Session, before: datetime) -> None:
+    """Delete counters whose last attempt is older than `before` (they count nothing more)."""
+    session.execute(delete(AttemptCounter).where(AttemptCounter.last_at < before))
+
+
 def first_alert(session: Session, key: str, now: datetime, every: timedelta) -> bool:
     """True (and remembered) when `key` raised no alert within `every`: one alert per attack."""
     row = _locked(session, Want(key, None, Rule(free=1)))

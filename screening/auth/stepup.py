@@ -10,7 +10,7 @@ from flask_login import current_user
 from sqlalchemy.orm import Session
 
 from screening.audit.services import append as audit
-from screening.auth import mfa, sessions
+from screening.auth import mfa, sessions, throttle
 
 FRESH_SECONDS = 300
 
@@ -34,13 +34,18 @@ def audit_failure(session: Session, where: str) -> None:
 
 
 def confirm(session: Session, code: str, where: str) -> bool:
-    """Check a code now: True (and the session's check is fresh) or False (audited)."""
+    """Check a code now: True (and the session's check is fresh) or False (audited).
+
+    Counted like the second factor at log-in: 429 with Retry-After when too many were wrong.
+    """
+    gate = throttle.code_gate(current_user.id)
     try:
         used = mfa.verify(session, current_user, code)
     except mfa.MfaError:
         audit_failure(session, where)
         return False
     sessions.second_factor_checked()
+    throttle.login_succeeded(session, gate)
     audit(
         session,
         actor_id=current_user.id,

@@ -6,7 +6,8 @@ requests on any number of workers and hosts never evaluate more passwords than t
 the count does not depend on Redis. Per account (per account and address pair for staff with a
 second factor, so an attacker elsewhere cannot slow them down) the first attempts are free,
 then each failure doubles a delay; the e-mailed reset link clears it. Successes do not count.
-The second factor and password change keep Flask-Limiter in RATELIMIT_STORAGE_URI.
+Second-factor codes are counted the same way (per account and per address). Only the
+password change keeps Flask-Limiter in RATELIMIT_STORAGE_URI.
 The client address comes from X-Forwarded-For only when TRUSTED_PROXIES > 0 (werkzeug's
 ProxyFix with that many hops); otherwise a forged header changes nothing.
 """
@@ -18,17 +19,18 @@ import hmac
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_login import current_user
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
 
-from screening.auth import counters
+from screening.auth import clock, counters
 from screening.auth.counters import Rule, Want
 from screening.auth.models import Role, User
 from screening.auth.security_models import LoginFailure
@@ -121,8 +123,40 @@ def login_gate(login: str, now: datetime) -> Gate:
     return Gate(taken.allowed, taken.retry_after, wants, account, address, taken.exhausted)
 
 
+def now() -> datetime:
+    """The counters' clock (screening.auth.clock, which tests move forward)."""
+    return datetime.fromtimestamp(clock.now(), UTC)
+
+
+def code_gate(user_id: int) -> Gate:
+    """Take one attempt at a second-factor code (log-in, enrolment, step-up) before it is
+    checked, committed at once like the password's; 429 with Retry-After when refused.
+
+    Not tied to the account's reset: the e-mailed link proves the mailbox, not the phone.
+    """
+    from screening import db
+
+    request_session = db.session()
+    if request_session.in_transaction():
+        request_session.commit()  # reads only so far; frees SQLite's writer for the counter
+    c = current_app.config
+    account = account_of(user_id)
+    wants = [
+        Want("mfa:acct:" + account, None, _rule(c["MFA_ACCOUNT_ATTEMPTS"])),
+        Want("mfa:addr:" + _keyed(client_address()), None, _rule(c["MFA_ADDRESS_ATTEMPTS"])),
+    ]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with new_session(app) as session:
+        taken = counters.take(session, wants, now())
+        session.commit()
+    if not taken.allowed:
+        raise TooManyRequests(retry_after=taken.retry_after)
+    return Gate(True, 0, wants, account, _keyed(client_address()), taken.exhausted)
+
+
 def login_succeeded(session: Session, gate: Gate) -> None:
-    """The right password: forget the account's failures, give the address its attempt back.
+    """The right password or code: forget the account's failures, give the address its attempt
+    back.
 
     In the request's own transaction (it already writes the log-in), committed with it.
     """
@@ -151,6 +185,7 @@ def login_failed(session: Session, gate: Gate, now: datetime) -> Attack:
     c = current_app.config
     session.add(LoginFailure(address=gate.address, account=gate.account, at=now))
     session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    counters.forget_older(session, now - timedelta(seconds=2 * float(c["LOGIN_FORGET"])))
     session.flush()
     window = now - timedelta(seconds=int(c["LOGIN_SPRAY_WINDOW"]))
     accounts = session.scalar(
@@ -208,11 +243,7 @@ def _limit(key: str) -> Callable[[], str]:
 
 #: endpoint -> (configuration key of the limit, whose attempts it counts), in Flask-Limiter
 THROTTLED: dict[str, list[tuple[str, Callable[[], str]]]] = {
-    "mfa.verify": [("MFA_LIMIT_ACCOUNT", current_account), ("MFA_LIMIT_ADDRESS", client_address)],
-    "mfa.setup": [("MFA_LIMIT_ACCOUNT", current_account), ("MFA_LIMIT_ADDRESS", client_address)],
     "auth.password": [("PASSWORD_CHANGE_LIMIT", current_account)],
-    # The step-up code of break-glass: guessing it counts like guessing at the second factor.
-    "cases.break_glass": [("MFA_LIMIT_ACCOUNT", current_account)],
 }
 
 
@@ -238,7 +269,8 @@ def init_app(app: Flask) -> None:
         if view is None:
             continue
         for config_key, key_func in limits:
-            view = limiter.limit(
+            # Flask-Limiter types the wrapped view as possibly async; these views are not.
+            view = limiter.limit(  # type: ignore[assignment]
                 _limit(config_key),
                 key_func=key_func,
                 methods=["POST"],

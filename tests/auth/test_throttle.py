@@ -206,11 +206,85 @@ def test_with_the_limiters_redis_down_log_in_is_still_limited(
     assert statuses == [401, 401, 401, 429, 429, 429]
 
 
-def test_second_factor_guessing_is_throttled(make_app, make_user: UserFactory, db) -> None:
-    app = make_app(MFA_LIMIT_ACCOUNT="3 per minute")
+def test_second_factor_guessing_is_throttled_without_redis(
+    make_app, make_user: UserFactory, db
+) -> None:
+    app = make_app(MFA_ACCOUNT_ATTEMPTS=3, RATELIMIT_STORAGE_URI="redis://127.0.0.1:1/3")
     user = make_user("counselor")
     enrol_mfa(db, user)
     client = app.test_client()
     login_as(client, user.username or "")
-    codes = [client.post("/auth/mfa", data={"code": f"{n:06d}"}).status_code for n in range(4)]
-    assert codes == [401, 401, 401, 429]
+    codes = [client.post("/auth/mfa", data={"code": f"{n:06d}"}).status_code for n in range(5)]
+    assert codes == [401, 401, 401, 429, 429]
+    refused = client.post("/auth/mfa", data={"code": "000009"})
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_concurrent_wrong_codes_get_at_most_the_limit_evaluated(
+    make_app, make_user: UserFactory, db, monkeypatch
+) -> None:
+    from screening.auth import mfa
+
+    app = make_app(MFA_ACCOUNT_ATTEMPTS=5, MFA_ADDRESS_ATTEMPTS=100)
+    user = make_user("counselor")
+    enrol_mfa(db, user)
+    first = app.test_client()
+    login_as(first, user.username or "")
+    cookie = first.get_cookie("session")
+    assert cookie is not None
+    checked: list[int] = []
+    original = mfa.verify
+
+    def counting(*args: Any) -> str:
+        checked.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(mfa, "verify", counting)
+    start = threading.Barrier(20)
+    statuses: list[int] = []
+
+    def attempt(n: int) -> None:
+        client = _client(app)  # the same address: the session is bound to it
+        client.set_cookie("session", cookie.value)
+        start.wait()
+        statuses.append(client.post("/auth/mfa", data={"code": f"{n:06d}"}).status_code)
+
+    threads = [threading.Thread(target=attempt, args=(n,)) for n in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == statuses.count(401) == 5
+    assert statuses.count(429) == 15
+
+
+def test_a_right_code_clears_the_count(make_app, make_user: UserFactory, db) -> None:
+    from tests.conftest import pass_mfa
+
+    app = make_app(MFA_ACCOUNT_ATTEMPTS=3)
+    user = make_user("counselor")
+    secret = enrol_mfa(db, user)
+    client = app.test_client()
+    login_as(client, user.username or "")
+    for n in range(2):
+        client.post("/auth/mfa", data={"code": f"{n:06d}"})
+    assert pass_mfa(client, db, user, secret).status_code == 302
+    client.post("/auth/logout")
+    login_as(client, user.username or "")
+    codes = [client.post("/auth/mfa", data={"code": f"{n:06d}"}).status_code for n in range(3)]
+    assert codes == [401, 401, 401]
+
+
+def test_the_count_starts_again_after_a_quiet_period(
+    make_app, make_user: UserFactory, monkeypatch
+) -> None:
+    app = make_app(LOGIN_ACCOUNT_ATTEMPTS=2, LOGIN_FORGET=3600, LOGIN_DELAY_MAX=900)
+    make_user("student", student_number="2024300002")
+    start = clock.now()
+    at = {"t": start}
+    monkeypatch.setattr(clock, "now", lambda: at["t"])
+    for _ in range(2):
+        login_as(_client(app), "2024300002", WRONG)
+    at["t"] = start + 3601
+    statuses = [login_as(_client(app), "2024300002", WRONG).status_code for _ in range(3)]
+    assert statuses == [401, 401, 429]  # two free attempts again, not one
