@@ -149,6 +149,8 @@ def break_glass(case_id: int) -> str | Response | tuple[str, int]:
         abort(404)
     form = BreakGlassForm()
     code = None if stepup.fresh() else CodeForm()
+    if code is not None:
+        code.code.label.text = _("Two-step verification code")
     if form.validate_on_submit():
         if code is not None and not mfa.enrolled(s, current_user):
             flash(_("Set up two-step verification before using emergency access."), "error")

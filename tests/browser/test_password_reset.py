@@ -8,6 +8,7 @@ from flask import Flask
 
 from screening.notify.services import MailSettings, deliver
 from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serious_violations, shot
+from tests.conftest import PASSWORD
 
 NUMBER = "2024123401"
 NEW = "春天的湖边有三只白鹭在安静地觅食"
@@ -67,3 +68,60 @@ def test_a_student_resets_a_forgotten_password_on_a_phone_in_chinese(
     assert "此链接已失效" in desktop.content()  # used once, never again
     assert not serious_violations(desktop)
     shot(desktop, "reset-zh-6-used-desktop")
+
+
+def test_a_throttled_student_is_shown_the_way_back_in(open_page: PageFactory, make_user) -> None:
+    make_user("student", student_number=NUMBER)
+    page = open_page(PHONE, locale="zh-CN")
+    page.goto("/auth/login")
+    for _ in range(10):  # LOGIN_ACCOUNT_ATTEMPTS
+        page.locator("input[name=login]").fill(NUMBER)
+        page.locator("input[name=password]").fill("这不是正确的密码这不是正确的密码")
+        page.locator("form button[type=submit].primary").click()
+        page.wait_for_load_state("networkidle")
+    page.locator("input[name=login]").fill(NUMBER)
+    page.locator("input[name=password]").fill(PASSWORD)
+    with page.expect_response("**/auth/login") as answer:
+        page.locator("form button[type=submit].primary").click()
+    assert answer.value.status == 429
+    page.wait_for_load_state("networkidle")
+    response_text = page.content()
+    assert "此账号密码错误次数过多" in response_text and "忘记密码" in response_text
+    assert not serious_violations(page)
+    shot(page, "reset-zh-7-throttled")
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
+def test_break_glass_asks_for_a_fresh_code_after_five_minutes(
+    open_page: PageFactory, make_user, db, monkeypatch
+) -> None:
+    import pyotp
+
+    from screening.auth import clock, mfa
+    from screening.auth.services import get_or_create_faculty
+    from screening.cases import intake
+    from tests.browser.test_roles import enrol_authenticator, log_in
+
+    law = get_or_create_faculty(db, "LAW", "Law", "法学院")
+    db.commit()
+    counselor = make_user("counselor", faculties=[law])
+    student = make_user("student", name="李同学")
+    source = {"instrument": "phq9", "version": 1, "total": 22, "band": "severe", "fired": []}
+    case = intake.open_or_raise(db, student=student, kind="psych", tier="high", source=source)
+    db.commit()
+    page = open_page(DESKTOP, locale="zh-CN")
+    log_in(page, counselor.username)
+    enrol_authenticator(page)
+    later = clock.now() + 6 * 60
+    monkeypatch.setattr(clock, "now", lambda: later)
+    page.goto(f"/cases/{case.id}/break-glass")
+    assert page.locator("input[name=code]").count() == 1
+    assert not serious_violations(page)
+    shot(page, "breakglass-zh-code")
+    page.fill("textarea[name=reason]", "学生深夜来电，提到了这个个案，需要立即查看")
+    secret = mfa.secret_of(db, counselor)
+    assert secret is not None
+    page.locator("input[name=code]").fill(pyotp.TOTP(secret).at(int(later)))
+    page.get_by_role("button", name="临时查阅一小时（破窗访问）").click()
+    page.wait_for_load_state("networkidle")
+    assert page.url.endswith(f"/cases/{case.id}") and "李同学" in page.content()
