@@ -173,8 +173,9 @@ def login() -> str | Response | tuple[str, int]:
             page, _status = _login_page(form)
             return busy(make_response(page))
         if user is None:
-            audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
+            # Counter rows before audit heads, in every transaction: no lock-order deadlock.
             _attack_audit(gate, now)
+            audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
             s.commit()
             flash(_("Unknown user or wrong password."), "error")
             return _login_page(form, 401)
