@@ -13,7 +13,7 @@ import hmac
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from screening.auth import counters
@@ -67,6 +67,8 @@ def request_reset(session: Session, user: User, now: datetime) -> PasswordReset:
     """Create a reset for the user and queue its e-mail in the caller's transaction."""
     from screening.notify.services import enqueue
 
+    # Resets a day past their expiry say nothing useful any more: keep no such history.
+    session.execute(delete(PasswordReset).where(PasswordReset.expires_at < now - timedelta(days=1)))
     reset = PasswordReset(
         user_id=user.id, nonce=secrets.token_hex(16), created_at=now, expires_at=now + VALID_FOR
     )

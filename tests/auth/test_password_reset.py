@@ -225,3 +225,15 @@ def make_app_with(instance: Path):
     yield make
     for application in built:
         application.extensions["engine"].dispose()
+
+
+def test_old_resets_are_not_kept(
+    app: Flask, client: FlaskClient, make_user: UserFactory, db, monkeypatch
+) -> None:
+    make_user("student", student_number="2024500009")
+    _ask(client, "2024500009")
+    start = clock.now()
+    monkeypatch.setattr(clock, "now", lambda: start + 2 * 86400)
+    _ask(client, "2024500009")
+    db.expire_all()
+    assert db.scalar(select(func.count()).select_from(PasswordReset)) == 1
