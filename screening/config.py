@@ -55,11 +55,32 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "WORKER_INTERVAL_SECONDS": 30,
         "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
         "RATELIMIT_KEY_PREFIX": "screening",
-        # Failed attempts only; "N per period" separated by ";". No account is ever locked.
-        "LOGIN_LIMIT_ACCOUNT": "10 per 15 minutes; 100 per day",
-        "LOGIN_LIMIT_ADDRESS": "30 per minute; 1000 per day",
-        "MFA_LIMIT_ACCOUNT": "5 per 5 minutes; 50 per day",
-        "MFA_LIMIT_ADDRESS": "30 per minute; 1000 per day",
+        # Failed log-ins, counted in the database (atomic, shared by every worker and host):
+        # per account (per account and address for staff with a second factor) this many
+        # attempts, then a delay of LOGIN_DELAY seconds doubling up to LOGIN_DELAY_MAX; the
+        # count restarts LOGIN_FORGET seconds after the last failure. Nothing is ever locked.
+        "LOGIN_ACCOUNT_ATTEMPTS": 10,
+        "LOGIN_ADDRESS_ATTEMPTS": 30,
+        "LOGIN_DELAY": 30,
+        "LOGIN_DELAY_MAX": 900,
+        "LOGIN_FORGET": 86400,
+        # Failed log-ins on this many accounts from one address within LOGIN_SPRAY_WINDOW
+        # seconds are a password spray: audited and alerted to the admins.
+        "LOGIN_SPRAY_ACCOUNTS": 10,
+        "LOGIN_SPRAY_WINDOW": 900,
+        # Reset e-mails per account and per address (then a growing delay, as above).
+        "RESET_ACCOUNT_ATTEMPTS": 3,
+        "RESET_ADDRESS_ATTEMPTS": 10,
+        # The university's names (and abbreviations) no password may be built on, e.g.
+        # ["tsinghua", "thu", "清华"]; the product's own names are always refused.
+        "PASSWORD_CONTEXT_WORDS": [],
+        # "Forgot password" on the log-in page: None = on unless CAS or OIDC is configured.
+        "PASSWORD_RESET": None,
+        # Wrong second-factor codes, counted like failed log-ins (the same growing delay).
+        "MFA_ACCOUNT_ATTEMPTS": 5,
+        "MFA_ADDRESS_ATTEMPTS": 30,
+        # Flask-Limiter (RATELIMIT_STORAGE_URI): wrong current passwords on the change form.
+        "PASSWORD_CHANGE_LIMIT": "10 per 15 minutes; 100 per day",
         # Hops of reverse proxies whose X-Forwarded-For is believed (0: none).
         "TRUSTED_PROXIES": 0,
         # Seconds: idle time before a session ends (by role) and the absolute session length.

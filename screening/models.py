@@ -2,6 +2,7 @@
 
 from screening.audit.models import AuditEntry, AuditHead
 from screening.auth.models import Cohort, Faculty, MfaCredential, RecoveryCode, User
+from screening.auth.security_models import AttemptCounter, LoginFailure, PasswordReset
 from screening.campaigns.models import (
     Assignment,
     Campaign,
@@ -25,6 +26,7 @@ from screening.stats.models import ScoreCount, ScoreRecord
 __all__ = [
     "Alert",
     "Assignment",
+    "AttemptCounter",
     "AuditEntry",
     "AuditHead",
     "BreakGlassGrant",
@@ -39,9 +41,11 @@ __all__ = [
     "Faculty",
     "InstrumentEnablement",
     "KekCheck",
+    "LoginFailure",
     "MfaCredential",
     "OnCallShift",
     "OutboxMessage",
+    "PasswordReset",
     "RecoveryCode",
     "ScoreCount",
     "ScoreRecord",

@@ -65,6 +65,7 @@ ALERT_LABELS = {
     "case.signoff": _l("Close-out awaiting your sign-off"),
     "case.breakglass": _l("Emergency access used"),
     "reminder": _l("Reminder"),
+    "security.login": _l("Log-in attack: an account was throttled or passwords sprayed"),
 }
 EVENT_LABELS = {
     "opened": _l("Opened"),

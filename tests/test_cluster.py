@@ -157,7 +157,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
             SCREENING_DATABASE_URL=url,
             SCREENING_RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379/0",
             SCREENING_RATELIMIT_KEY_PREFIX=f"cluster-test-{os.getpid()}-{time.time_ns()}",
-            SCREENING_LOGIN_LIMIT_ACCOUNT="4 per 15 minutes",
+            SCREENING_LOGIN_ACCOUNT_ATTEMPTS="4",
             SCREENING_MAIL_SERVER="127.0.0.1",
             SCREENING_MAIL_PORT=str(smtp.port),
             SCREENING_WORKER_INTERVAL_SECONDS="1",

@@ -136,7 +136,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         env = dict(
             inst.env,
             SCREENING_TRUSTED_PROXIES="1",
-            SCREENING_LOGIN_LIMIT_ADDRESS="3 per minute",
+            SCREENING_LOGIN_ADDRESS_ATTEMPTS="3",
         )
         with harness.gunicorn(env, workers=1, threads=2) as server:
             http_port, https_port = harness.free_port(), harness.free_port()

@@ -46,6 +46,11 @@ ACTIONS = (
     "keys.retire",
     "keys.shred",
     "keys.reshred",
+    "password.reset_requested",
+    "password.reset",
+    "security.login_throttled",
+    "security.password_spray",
+    "security.mfa_failed",
 )
 
 register_nav("audit.index", _l("Audit log"), {"admin"})

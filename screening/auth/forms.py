@@ -86,6 +86,31 @@ class PasswordChangeForm(FlaskForm):
     )
 
 
+class ForgotForm(FlaskForm):
+    """Ask for a reset link: student number, e-mail address, or a staff username."""
+
+    identifier = StringField(
+        _l("Student number, e-mail address or username"),
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username", "autocapitalize": "off"},
+    )
+
+
+class ResetForm(FlaskForm):
+    """Set a new password through an e-mailed link: the new password twice."""
+
+    new = PasswordField(
+        _l("New password"),
+        validators=[DataRequired(), Length(max=1024)],
+        render_kw={"autocomplete": "new-password"},
+    )
+    confirm = PasswordField(
+        _l("New password again"),
+        validators=[DataRequired(), EqualTo("new", message=_l("The two passwords differ."))],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
 def password_message(reason: str, minimum: int) -> str:
     """The password policy's refusal in the user's language."""
     from flask_babel import gettext as _
@@ -94,4 +119,16 @@ def password_message(reason: str, minimum: int) -> str:
         return _("The password must have at least %(n)d characters.", n=minimum)
     if reason == "too_long":
         return _("The password must have at most %(n)d characters.", n=minimum)
-    return _("This password is too common; choose a longer, personal passphrase.")
+    if reason == "identifier":
+        return _("The password must not be built on your student number, username or e-mail name.")
+    if reason == "context":
+        return _("The password must not be built on the name of this service or of the university.")
+    if reason == "pattern":
+        return _(
+            "The password must not be a repeated or sequential pattern such as "
+            "12345678 or aaaaaaaa."
+        )
+    return _(
+        "This password is on a list of common passwords or of passwords stolen in data "
+        "breaches; choose a longer, personal passphrase."
+    )

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 
 from screening import db
 from screening.audit.services import append as audit
-from screening.auth import mfa, sessions
+from screening.auth import mfa, sessions, stepup, throttle
 from screening.auth.access import login_required
 from screening.auth.forms import CodeForm, ToggleForm
 
@@ -32,12 +32,16 @@ def verify() -> str | Response | tuple[str, int]:
         return redirect(url_for("main.index"))
     form = CodeForm()
     if form.validate_on_submit():
+        gate = throttle.code_gate(current_user.id)  # 429 when refused
         try:
             used = mfa.verify(s, current_user, form.code.data or "")
         except mfa.MfaError:
             s.rollback()
+            stepup.audit_failure(s, "login")
+            s.commit()
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             return render_template("auth/mfa_verify.html", form=form), 401
+        throttle.login_succeeded(s, gate)
         _audit(s, f"mfa.{used}")
         s.commit()
         if used == "recovery":
@@ -64,13 +68,17 @@ def setup() -> str | Response | tuple[str, int]:
         return render_template("auth/mfa_setup.html", enrolled=False, button=ToggleForm())
     form = CodeForm()
     if form.validate_on_submit():
+        gate = throttle.code_gate(current_user.id)
         try:
             codes = mfa.confirm(s, current_user, form.code.data or "")
         except mfa.MfaError:
             s.rollback()
+            stepup.audit_failure(s, "enrolment")
+            s.commit()
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             page = render_template("auth/mfa_setup.html", enrolled=False, secret=secret, form=form)
             return page, 401
+        throttle.login_succeeded(s, gate)
         _audit(s, "mfa.enrol")
         s.commit()
         sessions.second_factor_done()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     make_response,
@@ -21,13 +23,27 @@ from werkzeug.wrappers import Response
 
 from screening import db
 from screening.audit.services import append as audit
-from screening.auth import mfa, sessions
+from screening.auth import clock, mfa, policy, recovery, sessions, throttle
 from screening.auth.access import login_required, public
-from screening.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, password_message
+from screening.auth.forms import (
+    ForgotForm,
+    LanguageForm,
+    LoginForm,
+    PasswordChangeForm,
+    ResetForm,
+    password_message,
+)
 from screening.auth.models import User
 from screening.auth.passwords import HasherBusy
-from screening.auth.services import AccountError, WeakPassword, authenticate, change_password
+from screening.auth.services import (
+    AccountError,
+    WeakPassword,
+    authenticate,
+    change_password,
+    has_second_factor,
+)
 from screening.errors import busy
+from screening.notify.services import enqueue
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -69,32 +85,184 @@ def complete_login(user: User, method: str, *, skip_mfa: bool = False) -> Respon
     return redirect(target or url_for("main.index"))
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@public
-def login() -> str | Response | tuple[str, int]:
-    """Show the log-in form; one generic error for every failure."""
-    if current_user.is_authenticated:
-        return redirect(url_for("main.index"))
-    form = LoginForm()
+def _now() -> datetime:
+    return datetime.fromtimestamp(clock.now(), UTC)
+
+
+def reset_enabled() -> bool:
+    """Forgot-password is offered unless the install logs in through CAS or OIDC only."""
+    setting = current_app.config.get("PASSWORD_RESET")
+    if setting is not None:
+        return bool(setting)
+    return not (current_app.config.get("CAS_SERVER_URL") or current_app.config.get("OIDC_ISSUER"))
+
+
+def _login_page(form: LoginForm, status: int = 200) -> tuple[str, int]:
     sso = {
         "cas": bool(current_app.config.get("CAS_SERVER_URL")),
         "oidc": bool(current_app.config.get("OIDC_ISSUER")),
     }
+    page = render_template("auth/login.html", form=form, sso=sso, reset=reset_enabled())
+    return page, status
+
+
+def _throttled(form: LoginForm, retry_after: int) -> Response:
+    minutes = max(1, (retry_after + 59) // 60)
+    flash(
+        _("Too many wrong passwords for this account. Try again in %(n)d minutes.", n=minutes),
+        "error",
+    )
+    if reset_enabled():
+        flash(_("Or use “Forgot password”: the e-mailed link lets you in at once."), "info")
+    response = make_response(_login_page(form, 429))
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _attack_audit(gate: throttle.Gate, now: datetime) -> None:
+    """Audit (and alert the admins of) a throttle that began or a spray, in this transaction."""
+    s = db.session()
+    attack = throttle.login_failed(s, gate, now)
+    if attack.throttled:
+        audit(
+            s,
+            actor_id=None,
+            action="security.login_throttled",
+            target_type="account",
+            target_id=gate.account[:12],
+        )
+    if attack.spray:
+        audit(
+            s,
+            actor_id=None,
+            action="security.password_spray",
+            target_type="address",
+            target_id=gate.address[:12],
+        )
+    if attack.alert:
+        action = "security.password_spray" if attack.spray else "security.login_throttled"
+        for admin in throttle.admins(s):
+            enqueue(
+                s,
+                recipient_id=admin.id,
+                kind="security.login",
+                link_path=url_for("audit.index", action=action),
+            )
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+def login() -> str | Response | tuple[str, int]:
+    """Show the log-in form; one generic error for every failure; guessing is slowed down."""
+    if current_user.is_authenticated:
+        return redirect(url_for("main.index"))
+    form = LoginForm()
     if form.validate_on_submit():
+        now = _now()
+        gate = throttle.login_gate(form.login.data or "", now)  # committed before any hashing
+        if not gate.allowed:
+            return _throttled(form, gate.retry_after)
         s = db.session()
         try:
             user = authenticate(s, form.login.data or "", form.password.data or "")
         except HasherBusy:
+            throttle.login_not_evaluated(s, gate)
+            s.commit()
             # The form comes back with the log-in name (never the password) and a wait hint.
             flash(_("Many people are logging in right now. Please try again in a moment."), "info")
-            return busy(make_response(render_template("auth/login.html", form=form, sso=sso)))
+            page, _status = _login_page(form)
+            return busy(make_response(page))
         if user is None:
+            # Counter rows before audit heads, in every transaction: no lock-order deadlock.
+            _attack_audit(gate, now)
             audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
             s.commit()
             flash(_("Unknown user or wrong password."), "error")
-            return render_template("auth/login.html", form=form, sso=sso), 401
+            return _login_page(form, 401)
+        throttle.login_succeeded(s, gate)  # committed with the log-in
         return complete_login(user, "password")
-    return render_template("auth/login.html", form=form, sso=sso)
+    return _login_page(form)
+
+
+@bp.route("/forgot", methods=["GET", "POST"])
+@public
+def forgot() -> str | tuple[str, int]:
+    """Ask for a reset link; the same answer whether or not the account exists."""
+    if not reset_enabled():
+        abort(404)
+    if current_user.is_authenticated:
+        abort(404)
+    form = ForgotForm()
+    if form.validate_on_submit():
+        s = db.session()
+        now = _now()
+        identifier = form.identifier.data or ""
+        users = recovery.accounts_for(s, identifier)
+        verdict = throttle.reset_gate(s, identifier, [u.id for u in users], now)
+        if verdict == "address":
+            s.commit()
+            flash(_("Too many requests from your network. Please try again later."), "error")
+            return render_template("auth/forgot.html", form=form), 429
+        for user in users if verdict == "send" else []:
+            recovery.request_reset(s, user, now)
+            audit(
+                s,
+                actor_id=None,
+                action="password.reset_requested",
+                target_type="user",
+                target_id=str(user.id),
+            )
+        s.commit()
+        return render_template("auth/forgot_sent.html")
+    return render_template("auth/forgot.html", form=form)
+
+
+@bp.route("/reset/<token>")
+@public
+def reset_link(token: str) -> Response:
+    """Keep the e-mailed token in the session and drop it from the address bar and history."""
+    session["reset_token"] = token[:128]
+    return redirect(url_for("auth.reset"))
+
+
+@bp.route("/reset", methods=["GET", "POST"])
+@public
+def reset() -> str | Response | tuple[str, int]:
+    """Set a new password through the link: once, within 30 minutes; every session ends."""
+    token = str(session.get("reset_token") or "")
+    s = db.session()
+    now = _now()
+    user = recovery.user_for(s, token, now) if token else None
+    if user is None:
+        session.pop("reset_token", None)
+        return render_template("auth/reset_invalid.html", reset=reset_enabled()), 404
+    form = ResetForm()
+    minimum = policy.minimum_length(has_second_factor(s, user))
+    if form.validate_on_submit():
+        try:
+            recovery.use(s, token, form.new.data or "", now, throttle.account_of(user.id))
+        except WeakPassword as exc:
+            s.rollback()
+            form.new.errors = [*form.new.errors, password_message(exc.reason, exc.minimum)]
+            return render_template("auth/reset.html", form=form, minimum=minimum), 400
+        except recovery.ResetInvalid:
+            s.rollback()
+            session.pop("reset_token", None)
+            return render_template("auth/reset_invalid.html", reset=reset_enabled()), 404
+        audit(
+            s, actor_id=user.id, action="password.reset", target_type="user", target_id=str(user.id)
+        )
+        s.commit()
+        session.pop("reset_token", None)
+        flash(
+            _(
+                "Your new password is set and every session of your account has ended. "
+                "Log in with the new password."
+            ),
+            "success",
+        )
+        return redirect(url_for("auth.login"))
+    return render_template("auth/reset.html", form=form, minimum=minimum)
 
 
 @bp.route("/logout", methods=["POST"])

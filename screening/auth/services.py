@@ -30,6 +30,12 @@ class WeakPassword(AccountError):
             "too_short": f"The password must have at least {minimum} characters.",
             "too_long": f"The password must have at most {minimum} characters.",
             "common": "This password is too common; choose a longer, personal passphrase.",
+            "identifier": "The password must not be built on your student number, username "
+            "or e-mail name.",
+            "context": "The password must not be built on the name of this service or of the "
+            "university.",
+            "pattern": "The password must not be a repeated or sequential pattern such as "
+            "12345678 or aaaaaaaa.",
         }
         super().__init__(messages[reason])
         self.reason = reason
@@ -61,12 +67,33 @@ def make_app_hasher(config: Mapping[str, Any]) -> Hasher:
     )
 
 
-def check_password_policy(password: str, *, with_mfa: bool = False) -> None:
-    """Refuse short and common passwords (NIST SP 800-63B); no composition rules."""
+def check_password_policy(
+    password: str,
+    *,
+    with_mfa: bool = False,
+    identifiers: list[str] | None = None,
+    context: list[str] | None = None,
+) -> None:
+    """Refuse short, breached, patterned and context-specific passwords (NIST SP 800-63B)."""
     try:
-        policy.check(password, with_mfa=with_mfa)
+        policy.check(
+            password, with_mfa=with_mfa, identifiers=identifiers or [], context=context or []
+        )
     except policy.PasswordRejected as exc:
         raise WeakPassword(exc.reason, exc.minimum) from exc
+
+
+def context_words(session: Session) -> list[str]:
+    """The university's names (PASSWORD_CONTEXT_WORDS) a password must not be built on."""
+    return [str(w) for w in session.info["app"].config.get("PASSWORD_CONTEXT_WORDS") or []]
+
+
+def user_identifiers(session: Session, user: User) -> list[str]:
+    """The account's log-in name, student number and e-mail name, opened for the check."""
+    opened = person(session, user)
+    email = opened.email if isinstance(opened.email, str) else None
+    number = opened.student_number if isinstance(opened.student_number, str) else None
+    return policy.identifiers_of(user.username, number, email)
 
 
 def has_second_factor(session: Session, user: User) -> bool:
@@ -109,7 +136,12 @@ def authenticate(session: Session, login: str, password: str) -> User | None:
 
 def set_password(session: Session, user: User, password: str) -> None:
     """Set a new password after the policy check and end the user's other sessions."""
-    check_password_policy(password, with_mfa=has_second_factor(session, user))
+    check_password_policy(
+        password,
+        with_mfa=has_second_factor(session, user),
+        identifiers=user_identifiers(session, user),
+        context=context_words(session),
+    )
     user.password_hash = hasher(session).hash(password)
     user.session_version += 1
 
@@ -190,7 +222,12 @@ def create_user(
     if faculties:
         user.faculties = list(faculties)
     if password is not None:
-        check_password_policy(password, with_mfa=role in STAFF_ROLES)
+        check_password_policy(
+            password,
+            with_mfa=role in STAFF_ROLES,
+            identifiers=policy.identifiers_of(username, student_number, email),
+            context=context_words(session),
+        )
         user.password_hash = hasher(session).hash(password)
     elif password_hash is not None:
         user.password_hash = password_hash

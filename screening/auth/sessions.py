@@ -18,6 +18,7 @@ AUTH_AT = "auth_at"
 SEEN_AT = "seen_at"
 MFA_OK = access.MFA_OK
 NEXT = "after_mfa"
+MFA_AT = "mfa_at"
 
 
 def start(user: User, *, second_factor_pending: bool, next_url: str | None = None) -> None:
@@ -36,9 +37,21 @@ def start(user: User, *, second_factor_pending: bool, next_url: str | None = Non
 
 
 def second_factor_done() -> str | None:
-    """Record the completed second factor; return where the user wanted to go."""
+    """Record the completed second factor (and when); return where the user wanted to go."""
     session[MFA_OK] = True
+    session[MFA_AT] = clock.now()
     return session.pop(NEXT, None)
+
+
+def second_factor_age() -> float | None:
+    """Seconds since this session last passed a second-factor check, None if it never did."""
+    at = session.get(MFA_AT)
+    return clock.now() - at if isinstance(at, int | float) else None
+
+
+def second_factor_checked() -> None:
+    """Record a fresh second-factor check (a step-up before a sensitive action)."""
+    session[MFA_AT] = clock.now()
 
 
 def mfa_complete() -> bool:

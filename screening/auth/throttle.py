@@ -1,11 +1,15 @@
-"""Throttling of guessing (log-in, second factor, password change) and the proxy setting.
+"""Throttling of guessing (log-in, reset e-mails, second factor, password change) and the proxy.
 
-Flask-Limiter counts failed attempts per account and per client address in
-RATELIMIT_STORAGE_URI (Redis shared by every worker and host, or memory). An exceeded limit
-answers 429 with Retry-After; nothing is ever locked, so an attacker cannot shut a student
-out for longer than the window. The client address comes from X-Forwarded-For only when
-TRUSTED_PROXIES > 0 (werkzeug's ProxyFix with that many hops); otherwise a forged header
-changes nothing.
+Log-in attempts are counted in the database (screening.auth.counters): an attempt is taken,
+in its own short committed transaction, before the password is evaluated, so concurrent
+requests on any number of workers and hosts never evaluate more passwords than the limit, and
+the count does not depend on Redis. Per account (per account and address pair for staff with a
+second factor, so an attacker elsewhere cannot slow them down) the first attempts are free,
+then each failure doubles a delay; the e-mailed reset link clears it. Successes do not count.
+Second-factor codes are counted the same way (per account and per address). Only the
+password change keeps Flask-Limiter in RATELIMIT_STORAGE_URI.
+The client address comes from X-Forwarded-For only when TRUSTED_PROXIES > 0 (werkzeug's
+ProxyFix with that many hops); otherwise a forged header changes nothing.
 """
 
 from __future__ import annotations
@@ -14,12 +18,26 @@ import hashlib
 import hmac
 import unicodedata
 from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
 from flask_login import current_user
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+from werkzeug.exceptions import TooManyRequests
 from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wrappers import Response
+
+from screening.auth import clock, counters
+from screening.auth.counters import Rule, Want
+from screening.auth.models import Role, User
+from screening.auth.security_models import LoginFailure
+from screening.db import new_session
+
+#: One alert to the admins per this period and kind of attack, however long it lasts.
+ALERT_EVERY = timedelta(minutes=15)
 
 
 def client_address() -> str:
@@ -28,15 +46,184 @@ def client_address() -> str:
 
 
 def _keyed(value: str) -> str:
-    """A keyed hash, so the limiter's storage never holds a log-in name."""
+    """A keyed hash, so no counter ever holds a log-in name or an address."""
     key = str(current_app.config["SECRET_KEY"]).encode()
     return hmac.new(key, value.encode("utf-8"), hashlib.sha256).hexdigest()[:32]
 
 
-def login_account() -> str:
-    """The account a log-in attempt names (normalised like the look-up), as a keyed hash."""
-    login = unicodedata.normalize("NFKC", request.form.get("login", "")).strip().casefold()
-    return "account:" + _keyed(login)
+def normalised(login: str) -> str:
+    """A typed log-in name as the counters see it."""
+    return unicodedata.normalize("NFKC", login).strip().casefold()
+
+
+def account_of(user_id: int) -> str:
+    """The keyed hash naming an existing account in every counter of it."""
+    return _keyed(f"user:{user_id}")
+
+
+def _rule(attempts: int) -> Rule:
+    c = current_app.config
+    return Rule(
+        free=max(1, int(attempts)),
+        delay=float(c["LOGIN_DELAY"]),
+        max_delay=float(c["LOGIN_DELAY_MAX"]),
+        forget=float(c["LOGIN_FORGET"]),
+    )
+
+
+def _reset_rule(attempts: int) -> Rule:
+    """Reset e-mails: a few, then ten minutes doubling up to an hour (no mail bombing)."""
+    return Rule(free=max(1, int(attempts)), delay=600.0, max_delay=3600.0, forget=86400.0)
+
+
+@dataclass
+class Gate:
+    """An attempt taken (or refused) before the password is evaluated."""
+
+    allowed: bool
+    retry_after: int
+    wants: list[Want]
+    account: str
+    address: str
+    exhausted: list[Want] = field(default_factory=list)
+
+
+def _login_wants(session: Session, login: str) -> tuple[list[Want], str]:
+    from screening.auth.services import find_by_login, has_second_factor
+
+    address = client_address()
+    user = find_by_login(session, login)
+    account = account_of(user.id) if user else _keyed("login:" + normalised(login))
+    rule = _rule(current_app.config["LOGIN_ACCOUNT_ATTEMPTS"])
+    if user is not None and Role(user.role) != Role.STUDENT and has_second_factor(session, user):
+        own = Want("login:pair:" + _keyed(f"{user.id}|{address}"), account, rule)
+    else:
+        own = Want("login:acct:" + account, account, rule)
+    by_address = Want(
+        "login:addr:" + _keyed(address), None, _rule(current_app.config["LOGIN_ADDRESS_ATTEMPTS"])
+    )
+    return [own, by_address], account
+
+
+def login_gate(login: str, now: datetime) -> Gate:
+    """Take one attempt for this log-in name and address, committed before any hashing."""
+    from screening import db
+
+    request_session = db.session()
+    if request_session.in_transaction():
+        # Only reads so far (the session loader looking at an old cookie): end them, so the
+        # counter's own transaction can take SQLite's writer lock instead of waiting for it.
+        request_session.commit()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with new_session(app) as session:
+        wants, account = _login_wants(session, login)
+        taken = counters.take(session, wants, now)
+        session.commit()
+    address = _keyed(client_address())
+    return Gate(taken.allowed, taken.retry_after, wants, account, address, taken.exhausted)
+
+
+def now() -> datetime:
+    """The counters' clock (screening.auth.clock, which tests move forward)."""
+    return datetime.fromtimestamp(clock.now(), UTC)
+
+
+def code_gate(user_id: int) -> Gate:
+    """Take one attempt at a second-factor code (log-in, enrolment, step-up) before it is
+    checked, committed at once like the password's; 429 with Retry-After when refused.
+
+    Not tied to the account's reset: the e-mailed link proves the mailbox, not the phone.
+    """
+    from screening import db
+
+    request_session = db.session()
+    if request_session.in_transaction():
+        request_session.commit()  # reads only so far; frees SQLite's writer for the counter
+    c = current_app.config
+    account = account_of(user_id)
+    wants = [
+        Want("mfa:acct:" + account, None, _rule(c["MFA_ACCOUNT_ATTEMPTS"])),
+        Want("mfa:addr:" + _keyed(client_address()), None, _rule(c["MFA_ADDRESS_ATTEMPTS"])),
+    ]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    with new_session(app) as session:
+        taken = counters.take(session, wants, now())
+        session.commit()
+    if not taken.allowed:
+        raise TooManyRequests(retry_after=taken.retry_after)
+    return Gate(True, 0, wants, account, _keyed(client_address()), taken.exhausted)
+
+
+def login_succeeded(session: Session, gate: Gate) -> None:
+    """The right password or code: forget the account's failures, give the address its attempt
+    back.
+
+    In the request's own transaction (it already writes the log-in), committed with it.
+    """
+    own, by_address = gate.wants
+    counters.clear(session, own.key)
+    counters.refund(session, by_address)
+
+
+def login_not_evaluated(session: Session, gate: Gate) -> None:
+    """The hasher was busy: the attempt never happened, so it is given back everywhere."""
+    for want in gate.wants:
+        counters.refund(session, want)
+
+
+@dataclass(frozen=True)
+class Attack:
+    """What a failed log-in revealed: an account whose free attempts ran out, or a spray."""
+
+    throttled: bool
+    spray: bool
+    alert: bool
+
+
+def login_failed(session: Session, gate: Gate, now: datetime) -> Attack:
+    """Record a failure in the caller's transaction; say whether it began a throttle or spray."""
+    c = current_app.config
+    session.add(LoginFailure(address=gate.address, account=gate.account, at=now))
+    session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
+    counters.forget_older(session, now - timedelta(seconds=2 * float(c["LOGIN_FORGET"])))
+    session.flush()
+    window = now - timedelta(seconds=int(c["LOGIN_SPRAY_WINDOW"]))
+    accounts = session.scalar(
+        select(func.count(func.distinct(LoginFailure.account))).where(
+            LoginFailure.address == gate.address, LoginFailure.at >= window
+        )
+    )
+    spray = int(accounts or 0) >= int(c["LOGIN_SPRAY_ACCOUNTS"]) and counters.first_alert(
+        session, "spray:" + gate.address, now, ALERT_EVERY
+    )
+    throttled = any(w.account is not None for w in gate.exhausted)
+    alert = (throttled or spray) and counters.first_alert(session, "alert:login", now, ALERT_EVERY)
+    return Attack(throttled, spray, alert)
+
+
+def reset_gate(session: Session, identifier: str, user_ids: list[int], now: datetime) -> str:
+    """Take one reset e-mail for these accounts and this address (the caller commits).
+
+    Returns "send", "quiet" (an account had enough e-mails: the page says the same as ever,
+    so nobody learns whether it exists) or "address" (this address asked too often: 429).
+    """
+    c = current_app.config
+    accounts = [account_of(uid) for uid in user_ids] or [_keyed("reset:" + normalised(identifier))]
+    per_account = _reset_rule(c["RESET_ACCOUNT_ATTEMPTS"])
+    wants = [Want("reset:acct:" + a, None, per_account) for a in accounts]
+    address = Want(
+        "reset:addr:" + _keyed(client_address()), None, _reset_rule(c["RESET_ADDRESS_ATTEMPTS"])
+    )
+    taken = counters.take(session, [*wants, address], now)
+    if taken.allowed:
+        return "send"
+    return "address" if address in taken.refused else "quiet"
+
+
+def admins(session: Session) -> list[User]:
+    """Who is alerted of an attack on log-ins."""
+    query = select(User).where(User.role == Role.ADMIN, User.active.is_(True))
+    return list(session.scalars(query))
 
 
 def current_account() -> str:
@@ -54,15 +241,9 @@ def _limit(key: str) -> Callable[[], str]:
     return lambda: str(current_app.config[key])
 
 
-#: endpoint -> (configuration key of the limit, whose attempts it counts)
+#: endpoint -> (configuration key of the limit, whose attempts it counts), in Flask-Limiter
 THROTTLED: dict[str, list[tuple[str, Callable[[], str]]]] = {
-    "auth.login": [
-        ("LOGIN_LIMIT_ACCOUNT", login_account),
-        ("LOGIN_LIMIT_ADDRESS", client_address),
-    ],
-    "mfa.verify": [("MFA_LIMIT_ACCOUNT", current_account), ("MFA_LIMIT_ADDRESS", client_address)],
-    "mfa.setup": [("MFA_LIMIT_ACCOUNT", current_account), ("MFA_LIMIT_ADDRESS", client_address)],
-    "auth.password": [("LOGIN_LIMIT_ACCOUNT", current_account)],
+    "auth.password": [("PASSWORD_CHANGE_LIMIT", current_account)],
 }
 
 
@@ -88,7 +269,8 @@ def init_app(app: Flask) -> None:
         if view is None:
             continue
         for config_key, key_func in limits:
-            view = limiter.limit(
+            # Flask-Limiter types the wrapped view as possibly async; these views are not.
+            view = limiter.limit(  # type: ignore[assignment]
                 _limit(config_key),
                 key_func=key_func,
                 methods=["POST"],

