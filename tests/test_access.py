@@ -35,6 +35,7 @@ EXPECTED: dict[str, object] = {
     "admin.toggle_active": {"admin"},
     "admin.assignments": {"admin"},
     "admin.faculties": {"admin"},
+    "admin.dev_mail": {"admin"},
     "audit.index": {"admin"},
     "campaigns.index": {"admin"},
     "campaigns.create": {"admin"},

@@ -199,3 +199,17 @@ def faculties() -> str | Response:
             flash(_("Faculty created."), "success")
             return redirect(url_for("admin.faculties"))
     return render_template("admin/faculties.html", form=form, faculties=_faculties())
+
+
+@bp.route("/mail")
+@roles_required(Role.ADMIN)
+def dev_mail() -> str:
+    """Development only: the e-mails the local mail sink of `make run` received."""
+    from flask import current_app
+
+    from screening.admin import devmail
+
+    if current_app.config["ENVIRONMENT"] != "development":
+        abort(404)
+    folder = devmail.folder_of(current_app.instance_path)
+    return render_template("admin/dev_mail.html", messages=devmail.received(folder))

@@ -181,6 +181,36 @@ def deliver(
     return sent, failed
 
 
+def waiting(session: Session) -> int:
+    """How many e-mails wait in the outbox to be sent (pending or being sent)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(("pending", "sending")))
+        )
+        or 0
+    )
+
+
+def mail_problem(settings: MailSettings) -> str | None:
+    """Why no e-mail can go out now (no server set, or none answering); None when one answers."""
+    if not settings.host:
+        return (
+            "No mail server is configured: set MAIL_SERVER (SCREENING_MAIL_SERVER) and MAIL_PORT."
+        )
+    try:
+        with smtplib.SMTP(settings.host, settings.port, timeout=5) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        return (
+            f"No mail server answers at {settings.host}:{settings.port} ({type(exc).__name__}): "
+            "set MAIL_SERVER and MAIL_PORT (SCREENING_MAIL_SERVER, SCREENING_MAIL_PORT) to your "
+            "mail relay; in development `make run` starts a local one."
+        )
+    return None
+
+
 def recover_stuck(
     session: Session, now: datetime, older_than: timedelta = timedelta(minutes=10)
 ) -> int:
