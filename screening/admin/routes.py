@@ -139,6 +139,8 @@ def toggle_active(user_id: int) -> Response:
     )
     s.commit()
     flash(_("Account enabled.") if user.active else _("Account disabled."), "success")
+    if request.form.get("back") == "person":
+        return redirect(url_for("admin.person_edit", user_id=user.id))
     return redirect(url_for("admin.users"))
 
 
@@ -213,3 +215,7 @@ def dev_mail() -> str:
         abort(404)
     folder = devmail.folder_of(current_app.instance_path)
     return render_template("admin/dev_mail.html", messages=devmail.received(folder))
+
+
+# The admin area's other pages attach their routes to this blueprint.
+from screening.admin import roster_views, user_views  # noqa: E402, F401
