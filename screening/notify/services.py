@@ -28,7 +28,15 @@ from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
 
 MAX_ATTEMPTS = 8
-KINDS = ("case.new", "case.escalated", "case.signoff", "case.breakglass", "reminder")
+KINDS = (
+    "case.new",
+    "case.escalated",
+    "case.signoff",
+    "case.breakglass",
+    "reminder",
+    "campaign.extended",
+    "campaign.closed",
+)
 #: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
     "zh": {
@@ -37,6 +45,8 @@ SUBJECTS = {
         "case.signoff": "筛查系统：有结案申请等待您签字确认",
         "case.breakglass": "筛查系统：有同事申请了紧急查阅权限",
         "reminder": "心理健康筛查提醒",
+        "campaign.extended": "心理健康筛查：截止时间已延长",
+        "campaign.closed": "心理健康筛查已提前结束",
     },
     "en": {
         "case.new": "Screening: you have a new alert",
@@ -44,6 +54,8 @@ SUBJECTS = {
         "case.signoff": "Screening: a close-out awaits your sign-off",
         "case.breakglass": "Screening: a colleague used emergency access",
         "reminder": "Wellbeing screening reminder",
+        "campaign.extended": "Wellbeing screening: the closing date was extended",
+        "campaign.closed": "Wellbeing screening closed early",
     },
 }
 BODIES = {
