@@ -388,6 +388,20 @@ def sync(campaign_id: int) -> Response:
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
 
+def licence_label(status: str) -> str:
+    """A definition's licence status in the admin's language."""
+    low = status.lower()
+    if low.startswith("cc by-nc"):
+        return _("Creative Commons %(licence)s: free for non-commercial use", licence=status[:20])
+    if "public domain" in low:
+        return _("Public domain: free to use")
+    if low.startswith("free"):
+        return _("Free to use; no permission needed")
+    if low == "local":
+        return _("Written by the university: no licence needed")
+    return _("Licence unclear: check with the authors before use")
+
+
 @bp.route("/instruments", methods=["GET"])
 @roles_required(Role.ADMIN)
 def instruments() -> str:
@@ -395,6 +409,8 @@ def instruments() -> str:
     library = _library()
     return render_template(
         "campaigns/instruments.html",
+        licence_label=licence_label,
+        critical={i.id for i in library.latest() if services.has_critical_rules(i)},
         instruments=library.latest(),
         enabled=services.enabled_instrument_ids(db.session(), library),
         form=EnableForm(),
