@@ -218,4 +218,4 @@ def dev_mail() -> str:
 
 
 # The admin area's other pages attach their routes to this blueprint.
-from screening.admin import roster_views, user_views  # noqa: E402, F401
+from screening.admin import keys_views, roster_views, user_views  # noqa: E402, F401
