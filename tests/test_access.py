@@ -54,6 +54,7 @@ EXPECTED: dict[str, object] = {
     "campaigns.crisis_lines": {"admin"},
     "campaigns.edit": {"admin"},
     "campaigns.extend": {"admin"},
+    "campaigns.open_now": {"admin"},
     "campaigns.close": {"admin"},
     "campaigns.preview": {"admin"},
     "campaigns.consent_notices": {"admin"},

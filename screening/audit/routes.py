@@ -50,12 +50,15 @@ ACTION_LABELS: dict[str, Any] = {
     "mfa.begin": _l("Two-step verification started"),
     "mfa.enrol": _l("Two-step verification set up"),
     "mfa.reset": _l("Two-step verification reset"),
+    "mfa.totp": _l("Two-step code accepted"),
+    "mfa.recovery": _l("Recovery code used"),
     "mfa.recovery_codes": _l("Recovery codes shown"),
     "faculty.create": _l("Faculty created"),
     "roster.preview": _l("Roster previewed"),
     "roster.import": _l("Roster imported"),
     "campaign.create": _l("Campaign created"),
     "campaign.edit": _l("Campaign edited"),
+    "campaign.open": _l("Campaign opened"),
     "campaign.extend": _l("Campaign extended"),
     "campaign.close": _l("Campaign closed early"),
     "consent.create": _l("Consent notice version saved"),
@@ -220,7 +223,7 @@ def _names(entries: list[AuditEntry]) -> tuple[dict[int, str], dict[tuple[str, s
             names[uid] = f"{label} ({user.username})"
     targets: dict[tuple[str, str], str] = {}
     campaign_ids = {
-        int(e.target_id)
+        int(e.target_id or 0)
         for e in entries
         if e.target_type == "campaign" and (e.target_id or "").isdigit()
     }
@@ -284,7 +287,7 @@ def index() -> str:
         pages=max(1, -(-total // PAGE)),
         total=total,
         args=args,
-        export_url=url_for("audit.export", **args),
+        export_url=url_for("audit.export", **args),  # type: ignore[arg-type]
         verify_form=VerifyForm(),
         reports=None,
     )
@@ -292,7 +295,7 @@ def index() -> str:
 
 def _describe(args: dict[str, str]) -> str:
     """The filters of a view or export for its own audit entry (identifiers, no names)."""
-    return " ".join(f"{k}={v}" for k, v in sorted(args.items()))[:500] or "all"
+    return " ".join(f"{k}={v}" for k, v in sorted(args.items()))[:500]
 
 
 @bp.route("/export.csv")
@@ -331,7 +334,7 @@ def export() -> Response:
         actor_id=current_user.id,
         action="audit.export",
         target_type="audit",
-        reason=f"{len(entries)} rows; {_describe(args)}"[:500],
+        reason=f"rows={len(entries)} {_describe(args)}"[:500],
     )
     s.commit()
     response = Response(to_csv(rows, bom=True), mimetype="text/csv")
@@ -354,7 +357,7 @@ def verify_chains() -> str:
         actor_id=current_user.id,
         action="audit.verify",
         target_type="audit",
-        reason=f"{len(reports)} chains, {len(broken)} broken",
+        reason=f"chains={len(reports)} broken={len(broken)}",
     )
     s.commit()
     form = FilterForm(formdata=None)

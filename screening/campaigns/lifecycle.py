@@ -100,6 +100,15 @@ def update_campaign(
     return campaign
 
 
+def open_now(session: Session, campaign: Campaign, now: datetime) -> None:
+    """Open a campaign that has not opened yet, now (its plan is frozen from then on)."""
+    require_editable(campaign, now)
+    if campaign.closes_at <= now:
+        raise CampaignError("The campaign must close after it opens.")
+    campaign.opens_at = now
+    session.flush()
+
+
 def _tell_unfinished(session: Session, campaign: Campaign, kind: str) -> int:
     """Queue an e-mail (no content but the kind) to each student who has not finished."""
     students = list(

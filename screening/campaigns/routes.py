@@ -130,8 +130,8 @@ def _builder(campaign: Campaign | None) -> str | Response:
             steps=plan.chosen_steps,
             faculties=[f for f in faculties if str(f.id) in (form.faculties.data or [])],
             cohorts=[c for c in cohorts if str(c.id) in (form.cohorts.data or [])],
-            opens_at=_local(form.opens_at.data),
-            closes_at=_local(form.closes_at.data),
+            opens_at=_local(form.opens_at.data),  # type: ignore[arg-type]  # InputRequired
+            closes_at=_local(form.closes_at.data),  # type: ignore[arg-type]  # InputRequired
             show_results=bool(form.show_results.data),
             consent_version=form.consent_version.data or consent.BUILT_IN,
             reminder_days=form.reminder_days.data or "",
@@ -222,6 +222,30 @@ def detail(campaign_id: int) -> str:
     )
 
 
+@bp.route("/<int:campaign_id>/open", methods=["POST"])
+@roles_required(Role.ADMIN)
+def open_now(campaign_id: int) -> Response:
+    """Open a campaign that has not opened yet, now; from then on its plan is frozen."""
+    s = db.session()
+    campaign = _campaign(campaign_id)
+    try:  # the CSRF token is checked for every POST before the view
+        lifecycle.open_now(s, campaign, utcnow())
+    except services.CampaignError as exc:
+        s.rollback()
+        flash(messages.message(str(exc)), "error")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    audit(
+        s,
+        actor_id=current_user.id,
+        action="campaign.open",
+        target_type="campaign",
+        target_id=str(campaign.id),
+    )
+    s.commit()
+    flash(_("Campaign open: students can answer now."), "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
 @bp.route("/<int:campaign_id>/extend", methods=["POST"])
 @roles_required(Role.ADMIN)
 def extend(campaign_id: int) -> Response:
@@ -234,7 +258,7 @@ def extend(campaign_id: int) -> Response:
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     before = campaign.closes_at
     try:
-        told = lifecycle.extend(s, campaign, _local(form.closes_at.data), utcnow())
+        told = lifecycle.extend(s, campaign, _local(form.closes_at.data), utcnow())  # type: ignore[arg-type]
     except services.CampaignError as exc:
         s.rollback()
         flash(messages.message(str(exc)), "error")
@@ -245,7 +269,7 @@ def extend(campaign_id: int) -> Response:
         action="campaign.extend",
         target_type="campaign",
         target_id=str(campaign.id),
-        reason=f"closes {before.isoformat()} -> {campaign.closes_at.isoformat()}; told {told}",
+        reason=f"closes={before.isoformat()} new={campaign.closes_at.isoformat()} told={told}",
     )
     s.commit()
     flash(
@@ -276,7 +300,7 @@ def close(campaign_id: int) -> Response:
         action="campaign.close",
         target_type="campaign",
         target_id=str(campaign.id),
-        reason=f"closed early; told {told}",
+        reason=f"told={told}",
     )
     s.commit()
     flash(
@@ -335,10 +359,14 @@ def consent_notices() -> str | Response:
     if form.validate_on_submit():
         try:
             if form.replace.data:
-                saved = consent.replace(s, form.replace.data, form.text_zh.data, form.text_en.data)
+                saved = consent.replace(
+                    s, form.replace.data, form.text_zh.data or "", form.text_en.data or ""
+                )
                 action = "consent.replace"
             else:
-                saved = consent.save_new(s, form.text_zh.data, form.text_en.data, current_user.id)
+                saved = consent.save_new(
+                    s, form.text_zh.data or "", form.text_en.data or "", current_user.id
+                )
                 action = "consent.create"
         except consent.ConsentError as exc:
             s.rollback()
