@@ -151,3 +151,20 @@ def test_preview_shows_each_page_in_both_languages(
     )
     assert 'type="radio"' in phq9 and "phq2" in phq9  # asked only after a positive PHQ-2
     assert db.scalar(select(func.count()).select_from(Assignment)) == 0
+
+
+def test_open_now_freezes_the_plan(client: FlaskClient, logged_in, make_user, db, faculty) -> None:
+    make_user("student")
+    logged_in("admin")
+    client.post("/campaigns/new", data=_form(db, [faculty]))
+    campaign = db.scalar(select(Campaign))
+    assert not campaign.is_open(utcnow())
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Open now" in page and "Close now" not in page
+    client.post(f"/campaigns/{campaign.id}/open")
+    db.expire_all()
+    assert db.get(Campaign, campaign.id).is_open(utcnow())
+    again = client.post(f"/campaigns/{campaign.id}/open")
+    assert "can no longer change" in client.get(again.headers["Location"]).get_data(as_text=True)
+    page = client.get(f"/campaigns/{campaign.id}/preview?page=0").get_data(as_text=True)
+    assert "12356" in page  # the crisis lines, as on the student's consent page
