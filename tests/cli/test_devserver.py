@@ -92,3 +92,31 @@ def test_ctrl_c_stops_the_web_app_the_worker_and_the_sink(tmp_path: Path) -> Non
     except ProcessLookupError:
         leftover = False
     assert not leftover, output
+
+
+def test_the_children_use_the_served_address_and_the_sink() -> None:
+    from screening.devserver import environment
+
+    env = environment("127.0.0.1", 5170, 8025, 5)
+    # Links in e-mail and the CAS/OIDC callbacks name the address actually served.
+    assert env["SCREENING_BASE_URL"] == "http://127.0.0.1:5170"
+    assert (env["SCREENING_MAIL_SERVER"], env["SCREENING_MAIL_PORT"]) == ("127.0.0.1", "8025")
+    assert env["SCREENING_ENVIRONMENT"] == "development"
+    assert env["SCREENING_WORKER_INTERVAL_SECONDS"] == "5"
+
+
+def test_cas_login_redirects_to_the_configured_base_url(instance) -> None:
+    from screening import create_app
+    from tests.conftest import app_config
+
+    app = create_app(
+        app_config(
+            instance, BASE_URL="http://127.0.0.1:5170", CAS_SERVER_URL="https://cas.example.edu/cas"
+        )
+    )
+    try:
+        answer = app.test_client().get("/auth/sso/cas")
+        assert answer.status_code == 302
+        assert "service=http%3A%2F%2F127.0.0.1%3A5170%2F" in answer.headers["Location"]
+    finally:
+        app.extensions["engine"].dispose()
