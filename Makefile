@@ -15,13 +15,16 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
 	touch $@
 
-## Set up on first use (virtual environment, instance folder, keys, schema, demo data) and serve.
+MAIL_PORT ?= 8025
+
+## Set up on first use (virtual environment, instance folder, keys, schema, demo data), then run
+## the web app, the worker and a local mail sink together; Ctrl-C stops all three.
 run: $(VENV)/.installed
 	SCREENING_ENVIRONMENT=development $(BIN)/flask --app wsgi init
 	@if [ ! -f instance/.demo-loaded ]; then \
 		SCREENING_ENVIRONMENT=development $(BIN)/flask --app wsgi demo && touch instance/.demo-loaded; \
 	fi
-	SCREENING_ENVIRONMENT=development $(BIN)/flask --app wsgi run --host $(HOST) --port $(PORT)
+	$(BIN)/python -m screening.devserver --host $(HOST) --port $(PORT) --mail-port $(MAIL_PORT)
 
 ## The whole test suite on SQLite (browser tests run when Chromium is installed).
 test: $(VENV)/.installed

@@ -139,6 +139,8 @@ def toggle_active(user_id: int) -> Response:
     )
     s.commit()
     flash(_("Account enabled.") if user.active else _("Account disabled."), "success")
+    if request.form.get("back") == "person":
+        return redirect(url_for("admin.person_edit", user_id=user.id))
     return redirect(url_for("admin.users"))
 
 
@@ -199,3 +201,21 @@ def faculties() -> str | Response:
             flash(_("Faculty created."), "success")
             return redirect(url_for("admin.faculties"))
     return render_template("admin/faculties.html", form=form, faculties=_faculties())
+
+
+@bp.route("/mail")
+@roles_required(Role.ADMIN)
+def dev_mail() -> str:
+    """Development only: the e-mails the local mail sink of `make run` received."""
+    from flask import current_app
+
+    from screening.admin import devmail
+
+    if current_app.config["ENVIRONMENT"] != "development":
+        abort(404)
+    folder = devmail.folder_of(current_app.instance_path)
+    return render_template("admin/dev_mail.html", messages=devmail.received(folder))
+
+
+# The admin area's other pages attach their routes to this blueprint.
+from screening.admin import keys_views, roster_views, user_views  # noqa: E402, F401

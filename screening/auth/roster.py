@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening import csvimport
-from screening.auth.models import Role
+from screening.auth.models import Faculty, Role
 from screening.auth.services import (
     create_user,
     find_student,
     get_or_create_cohort,
     get_or_create_faculty,
+    person,
     set_personal,
 )
 
@@ -107,3 +110,54 @@ def apply(
             updated += 1
     session.flush()
     return ImportResult(created, updated)
+
+
+def unknown_faculties(
+    session: Session, rows: list[RosterRow], create: Collection[str] = ()
+) -> list[tuple[int, str]]:
+    """Lines naming a faculty code that does not exist, unless it is one the admin will create.
+
+    A typo in a faculty code must not quietly create a faculty nobody serves: the student
+    would get no campaign and no counselor. Each such line is an error, found before writing.
+    """
+    known = set(session.scalars(select(Faculty.code)))
+    allowed = known | set(create)
+    return [
+        (row.line, f"unknown faculty {row.faculty}") for row in rows if row.faculty not in allowed
+    ]
+
+
+def new_faculty_codes(session: Session, rows: list[RosterRow]) -> list[str]:
+    """The faculty codes of these rows that do not exist yet, sorted."""
+    known = set(session.scalars(select(Faculty.code)))
+    return sorted({row.faculty for row in rows} - known)
+
+
+@dataclass
+class RosterPlan:
+    """What importing the rows would do, line by line, before anything is written."""
+
+    new: list[int] = field(default_factory=list)
+    updated: list[int] = field(default_factory=list)
+    unchanged: list[int] = field(default_factory=list)
+
+
+def plan(session: Session, rows: list[RosterRow]) -> RosterPlan:
+    """Sort each row into new, updated or unchanged by comparing it with the stored student."""
+    result = RosterPlan()
+    for row in rows:
+        user = find_student(session, row.student_number)
+        if user is None:
+            result.new.append(row.line)
+            continue
+        opened = person(session, user)
+        same = (
+            opened.name == row.name
+            and (opened.email or "") == row.email
+            and user.faculty is not None
+            and user.faculty.code == row.faculty
+            and user.cohort is not None
+            and user.cohort.year == row.cohort
+        )
+        (result.unchanged if same else result.updated).append(row.line)
+    return result

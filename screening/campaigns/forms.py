@@ -7,39 +7,66 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     DateTimeLocalField,
+    HiddenField,
+    SelectField,
     SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from screening.campaigns.centre import phone_ok
 
 
 class CampaignForm(FlaskForm):
-    """Everything a campaign needs; instruments in order as ids separated by commas."""
+    """A campaign's settings; its instruments, order and stepping come from the builder's
+    own fields (see screening.campaigns.builder)."""
 
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
-    instruments = StringField(
-        _l("Instruments, in order"), validators=[DataRequired(), Length(max=400)]
+    faculties = SelectMultipleField(
+        _l("Faculties"),
+        validators=[DataRequired()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
-    steps = StringField(
-        _l("Stepped screening (optional)"), validators=[Optional(), Length(max=400)]
+    cohorts = SelectMultipleField(
+        _l("Cohorts (entry years)"),
+        validators=[DataRequired()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
     )
-    faculties = SelectMultipleField(_l("Faculties"), validators=[DataRequired()])
-    cohorts = SelectMultipleField(_l("Cohorts (entry years)"), validators=[DataRequired()])
     opens_at = DateTimeLocalField(_l("Opens (Beijing time)"), validators=[InputRequired()])
     closes_at = DateTimeLocalField(_l("Closes (Beijing time)"), validators=[InputRequired()])
     show_results = BooleanField(_l("Students see their own result"))
-    consent_version = StringField(
-        _l("Consent notice version"), default="v1", validators=[DataRequired(), Length(max=32)]
-    )
+    consent_version = SelectField(_l("Consent notice version"), validators=[DataRequired()])
     reminder_days = StringField(
         _l("Reminder days after opening (e.g. 3,7)"), validators=[Optional(), Length(max=64)]
     )
     #: None chosen means every language of the install (the default, all ticked).
-    languages = SelectMultipleField(_l("Languages of the students served"), validators=[Optional()])
+    languages = SelectMultipleField(
+        _l("Languages of the students served"),
+        validators=[Optional()],
+        widget=ListWidget(prefix_label=False),
+        option_widget=CheckboxInput(),
+    )
+
+
+class ExtendForm(FlaskForm):
+    """A later closing time for an open campaign."""
+
+    closes_at = DateTimeLocalField(
+        _l("New closing time (Beijing time)"), validators=[InputRequired()]
+    )
+
+
+class ConsentNoticeForm(FlaskForm):
+    """A consent notice in both languages; saved as a new version unless correcting one."""
+
+    text_zh = TextAreaField(_l("Notice in Chinese"), validators=[DataRequired(), Length(max=20000)])
+    text_en = TextAreaField(_l("Notice in English"), validators=[DataRequired(), Length(max=20000)])
+    replace = HiddenField(validators=[Optional(), Length(max=32)])
 
 
 class EnableForm(FlaskForm):
@@ -95,3 +122,12 @@ def _check_phone(field: StringField) -> None:
                 "e.g. 010-6275-1234."
             )
         )
+
+
+class CloseForm(FlaskForm):
+    """Confirm closing an open campaign now."""
+
+    confirm = BooleanField(
+        _l("Close now: students who have not finished can no longer answer"),
+        validators=[DataRequired()],
+    )

@@ -168,3 +168,21 @@ class CounsellingCentre(Base):
     #: Called outside opening hours (empty: the national lines listed after the centre).
     after_hours_phone: Mapped[str] = mapped_column(String(40), default="")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ConsentVersion(Base):
+    """One version of the informed-consent notice in both languages; never changed once used.
+
+    Campaigns name a version by its label ("v2"); a student's decision and every submission
+    keep that label, so the text they agreed to can always be shown again.
+    """
+
+    __tablename__ = "consent_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: "v1", "v2", …: what campaigns, decisions and submissions record.
+    label: Mapped[str] = mapped_column(String(32), unique=True)
+    text_zh: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

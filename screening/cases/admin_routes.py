@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -14,7 +15,7 @@ from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role, User
-from screening.cases import academic, tiering, tiers
+from screening.cases import academic, rule_text, tiering, tiers
 from screening.cases.forms import AcademicImportForm, CaseActionForm, ShiftForm
 from screening.cases.models import OnCallShift, TierMapping
 from screening.csvimport import decode
@@ -135,6 +136,7 @@ def tier_edit(instrument_id: str) -> str | Response:
         "cases/tier_edit.html",
         instrument=instrument,
         keys=keys,
+        key_label=lambda key: rule_text.key_label(instrument, key, str(get_locale())),
         chosen=chosen,
         problems=problems,
         history=history,

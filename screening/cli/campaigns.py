@@ -78,6 +78,12 @@ def create_command(
     cohs = list(s.scalars(select(Cohort).where(Cohort.year.in_(cohorts))))
     if len(cohs) != len(set(cohorts)):
         raise click.ClickException("Unknown cohort year(s); import the roster first.")
+    from screening.campaigns import consent
+
+    if consent.notice(s, consent_version) is None:
+        raise click.ClickException(
+            f"No consent notice version {consent_version}; write it on the Consent page first."
+        )
     step_map = {}
     for step in steps:
         trigger, _sep, target = step.partition(":")

@@ -43,7 +43,7 @@ def demo_command(students: int) -> None:
         click.echo(f"  {role:<10} {login:<20} {password}")
     click.echo(
         "Staff accounts also need a two-step verification code: in development, run\n"
-        "  flask --app wsgi demo-code USERNAME\n"
+        "  SCREENING_ENVIRONMENT=development .venv/bin/flask --app wsgi demo-code USERNAME\n"
         "or add the key it prints to an authenticator app."
     )
 

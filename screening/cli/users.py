@@ -85,8 +85,11 @@ def create_command(
 @users_group.command("import")
 @click.argument("roster_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some are bad.")
+@click.option(
+    "--create-faculties", is_flag=True, help="Create the faculties the roster names that are new."
+)
 @with_appcontext
-def import_command(roster_file: Path, skip_invalid: bool) -> None:
+def import_command(roster_file: Path, skip_invalid: bool, create_faculties: bool) -> None:
     """Import students from CSV: student_number,name,email,faculty,cohort."""
     ready()
     try:
@@ -94,24 +97,37 @@ def import_command(roster_file: Path, skip_invalid: bool) -> None:
     except ValueError as exc:
         raise click.ClickException(f"{roster_file.name}: {exc}") from exc
     parsed = roster.parse(text)
-    for line, reason in parsed.errors:
-        click.echo(f"{roster_file.name}:{line}: {reason}", err=True)
-    if parsed.errors and not skip_invalid:
-        raise click.ClickException(
-            f"{len(parsed.errors)} bad row(s); nothing imported. Fix them or use --skip-invalid."
-        )
     s = db.session()
-    result = roster.apply(s, parsed.rows)
+    new_codes = roster.new_faculty_codes(s, parsed.rows)
+    unknown = [] if create_faculties else roster.unknown_faculties(s, parsed.rows)
+    errors = sorted(
+        parsed.errors
+        + [(line, f"{why} (add --create-faculties to create it)") for line, why in unknown]
+    )
+    for line, reason in errors:
+        click.echo(f"{roster_file.name}:{line}: {reason}", err=True)
+    if errors and not skip_invalid:
+        raise click.ClickException(
+            f"{len(errors)} bad row(s); nothing imported. Fix them or use --skip-invalid."
+        )
+    bad_lines = {line for line, _ in unknown}
+    rows = [row for row in parsed.rows if row.line not in bad_lines]
+    result = roster.apply(s, rows)
+    created_codes = new_codes if create_faculties else []
     audit(
         s,
         actor_id=None,
         action="roster.import",
         target_type="roster",
-        reason=f"created={result.created} updated={result.updated}",
+        reason=f"created={result.created} updated={result.updated}"
+        + (f" faculties={','.join(created_codes)}" if created_codes else ""),
     )
     s.commit()
-    skipped = f", {len(parsed.errors)} skipped" if parsed.errors else ""
-    click.echo(f"Imported {result.created} new and updated {result.updated} students{skipped}.")
+    skipped = f", {len(errors)} skipped" if errors else ""
+    faculties = f"; new faculties {', '.join(created_codes)}" if created_codes else ""
+    click.echo(
+        f"Imported {result.created} new and updated {result.updated} students{skipped}{faculties}."
+    )
 
 
 @users_group.command("set-password")

@@ -17,7 +17,13 @@ from screening.cases.services import escalate
 from screening.cli.common import ready
 from screening.csvimport import decode
 from screening.db import new_session, utcnow
-from screening.notify.services import MailSettings, deliver, recover_stuck
+from screening.notify.services import (
+    MailSettings,
+    deliver,
+    mail_problem,
+    recover_stuck,
+    waiting,
+)
 
 
 def _settings(app: Flask) -> MailSettings:
@@ -67,8 +73,17 @@ def deliver_command() -> None:
     """Send the due messages of the outbox once."""
     ready()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    sent, failed = deliver(app.extensions["sessionmaker"], _settings(app))
-    click.echo(f"{sent} sent, {failed} failed.")
+    settings = _settings(app)
+    problem = mail_problem(settings)
+    if problem:
+        raise click.ClickException(f"{problem} {_queued(app)} e-mail(s) wait in the outbox.")
+    sent, failed = deliver(app.extensions["sessionmaker"], settings)
+    click.echo(f"{sent} sent, {failed} failed, {_queued(app)} still queued.")
+
+
+def _queued(app: Flask) -> int:
+    with new_session(app) as session:
+        return waiting(session)
 
 
 @click.group("cases")
@@ -136,11 +151,28 @@ def worker_command() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    interval = int(app.config["WORKER_INTERVAL_SECONDS"])
+    click.echo(f"Worker started: every {interval} s it escalates, queues reminders, sends e-mail.")
+    told = _tell_mail(app, None, check=True)
     while running["on"]:
         escalated, sent, failed = run_once(app)
         if escalated or sent or failed:
-            app.logger.info("worker: %d escalated, %d sent, %d failed", escalated, sent, failed)
-        for _ in range(int(app.config["WORKER_INTERVAL_SECONDS"])):
+            click.echo(f"worker: {escalated} escalated, {sent} sent, {failed} failed.")
+        # Probe the mail server only while e-mail is stuck, not on every quiet cycle.
+        told = _tell_mail(app, told, check=told is not None or (not sent and _queued(app) > 0))
+        for _ in range(interval):
             if not running["on"]:
                 break
             time.sleep(1)
+
+
+def _tell_mail(app: Flask, told: str | None, *, check: bool) -> str | None:
+    """Say once that e-mail cannot go out (and how many wait), and once when it can again."""
+    if not check:
+        return told
+    problem = mail_problem(_settings(app))
+    if problem and problem != told:
+        click.echo(f"worker: {problem} {_queued(app)} e-mail(s) wait in the outbox.", err=True)
+    elif told and not problem:
+        click.echo("worker: the mail server answers again; queued e-mail goes out.")
+    return problem

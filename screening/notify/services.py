@@ -36,6 +36,8 @@ KINDS = (
     "reminder",
     "password.reset",
     "security.login",
+    "campaign.extended",
+    "campaign.closed",
 )
 #: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
@@ -47,6 +49,8 @@ SUBJECTS = {
         "reminder": "心理健康筛查提醒",
         "password.reset": "筛查系统：重设密码",
         "security.login": "筛查系统：登录安全提醒，请查看",
+        "campaign.extended": "心理健康筛查：截止时间已延长",
+        "campaign.closed": "心理健康筛查已提前结束",
     },
     "en": {
         "case.new": "Screening: you have a new alert",
@@ -56,6 +60,8 @@ SUBJECTS = {
         "reminder": "Wellbeing screening reminder",
         "password.reset": "Screening: reset your password",
         "security.login": "Screening: a log-in security alert needs your attention",
+        "campaign.extended": "Wellbeing screening: the closing date was extended",
+        "campaign.closed": "Wellbeing screening closed early",
     },
 }
 BODIES = {
@@ -221,6 +227,36 @@ def deliver(
             session.commit()
             sent += 1
     return sent, failed
+
+
+def waiting(session: Session) -> int:
+    """How many e-mails wait in the outbox to be sent (pending or being sent)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(OutboxMessage)
+            .where(OutboxMessage.status.in_(("pending", "sending")))
+        )
+        or 0
+    )
+
+
+def mail_problem(settings: MailSettings) -> str | None:
+    """Why no e-mail can go out now (no server set, or none answering); None when one answers."""
+    if not settings.host:
+        return (
+            "No mail server is configured: set MAIL_SERVER (SCREENING_MAIL_SERVER) and MAIL_PORT."
+        )
+    try:
+        with smtplib.SMTP(settings.host, settings.port, timeout=5) as smtp:
+            smtp.noop()
+    except (OSError, smtplib.SMTPException) as exc:
+        return (
+            f"No mail server answers at {settings.host}:{settings.port} ({type(exc).__name__}): "
+            "set MAIL_SERVER and MAIL_PORT (SCREENING_MAIL_SERVER, SCREENING_MAIL_PORT) to your "
+            "mail relay; in development `make run` starts a local one."
+        )
+    return None
 
 
 def recover_stuck(

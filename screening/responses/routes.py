@@ -178,9 +178,13 @@ def consent(assignment_id: int) -> str | Response:
             )
             return redirect(url_for("responses.index"))
         return redirect(url_for("responses.take", assignment_id=assignment.id))
+    from screening.campaigns import consent as notices
+
+    shown = notices.notice(s, assignment.campaign.consent_version)
     return render_template(
         "responses/consent.html",
         assignment=assignment,
+        notice_blocks=notices.blocks(shown.text(current_locale())) if shown else [],
         form=form,
         decision=services.consent_of(s, assignment),
         resources=crisis_resources(s),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from flask.testing import FlaskCliRunner
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,13 +12,21 @@ from sqlalchemy import func, select
 
 from screening.auth import roster
 from screening.auth.models import User
-from screening.auth.services import find_student, person
+from screening.auth.services import find_student, get_or_create_faculty, person
 
 GOOD = (
     "student_number,name,email,faculty,cohort\n"
     "20240001,张三,zhang@example.edu,CS,2024\n"
     "20240002,李四,,LAW,2023\n"
 )
+
+
+@pytest.fixture(autouse=True)
+def faculties(db) -> None:
+    """The faculties the rosters name exist (an unknown code is refused)."""
+    for code in ("CS", "LAW", "MED"):
+        get_or_create_faculty(db, code)
+    db.commit()
 
 
 def _write(tmp_path: Path, text: str, bom: bool = False) -> Path:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:42:41.264554
+Create Date: 2026-12-01 22:45:37.178772
 """
 
 from __future__ import annotations
@@ -264,6 +264,20 @@ def upgrade() -> None:
             ["created_by"], ["users.id"], name=op.f("fk_campaigns_created_by_users")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_campaigns")),
+    )
+    op.create_table(
+        "consent_versions",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("label", sa.String(length=32), nullable=False),
+        sa.Column("text_zh", sa.Text(), nullable=False),
+        sa.Column("text_en", sa.Text(), nullable=False),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["created_by"], ["users.id"], name=op.f("fk_consent_versions_created_by_users")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_consent_versions")),
+        sa.UniqueConstraint("label", name=op.f("uq_consent_versions_label")),
     )
     op.create_table(
         "counselor_faculties",
@@ -796,6 +810,7 @@ def downgrade() -> None:
     op.drop_table("mfa_credentials")
     op.drop_table("instrument_enablements")
     op.drop_table("counselor_faculties")
+    op.drop_table("consent_versions")
     op.drop_table("campaigns")
     with op.batch_alter_table("alerts", schema=None) as batch_op:
         batch_op.drop_index("ix_alerts_recipient_open")
