@@ -255,3 +255,52 @@ def test_csv_export_escapes_formulas(
 def test_refuses_to_start_with_a_minimum_below_five(instance) -> None:
     with pytest.raises(ConfigError, match="at least 5"):
         create_app(app_config(instance, SMALL_CELL_MINIMUM=4))
+
+
+@pytest.fixture
+def hostile_campaign(db: Session, faculty: Faculty) -> Campaign:
+    """A faculty of 3, one of 12 with 11 positive, one of 40 with none and one of 57 = 50 + 7."""
+    now = utcnow()
+    found = Campaign(name="Hostile screening", opens_at=now, closes_at=now + timedelta(days=7))
+    db.add(found)
+    db.flush()
+    _records(db, found, faculty, {"minimal": 60, "mild": 40, "moderate": 20})
+    for code, bands in (
+        ("THREE", {"mild": 3}),
+        ("TWELVE", {"mild": 11, "minimal": 1}),
+        ("FORTY", {"minimal": 40}),
+        ("FIFTY", {"mild": 50, "minimal": 7}),
+    ):
+        fac = get_or_create_faculty(db, code, f"Faculty {code}", f"{code}学院")
+        _records(db, found, fac, bands)
+    db.flush()
+    rebuild_counts(db)
+    db.commit()
+    return found
+
+
+@pytest.mark.parametrize("query", ["", "?min_cell=1", "?minimum=1&SMALL_CELL_MINIMUM=1&min=0"])
+def test_hostile_faculties_on_page_chart_and_csv(
+    client: FlaskClient, logged_in, hostile_campaign: Campaign, query: str
+) -> None:
+    """None of the hostile counts appears anywhere, whatever parameters are added."""
+    logged_in("dean")
+    cid = hostile_campaign.id
+    html = client.get(f"/stats/campaign/{cid}{query}").get_data(as_text=True)
+    # Positive screens (mild and moderate are positive here): the hostile rows hide their counts.
+    for label, secret in (
+        ("Faculty THREE", {"1", "2", "3"}),
+        ("Faculty TWELVE", {"11", "1", "12"}),
+        ("Faculty FORTY", {"0", "40"}),
+        ("Faculty FIFTY", {"50", "7"}),
+    ):
+        cells = _row(html, label)
+        assert not secret & set(cells), (label, cells)
+    svg = client.get(f"/stats/campaign/{cid}/phq9/faculty.svg{query}").get_data(as_text=True)
+    for secret in ("11", "50", "40"):
+        assert f'class="value">{secret}<' not in svg
+    text = client.get(f"/stats/campaign/{cid}/export.csv{query}").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    for r in rows:
+        if r and r[0] in ("Faculty TWELVE", "Faculty FIFTY", "Faculty FORTY", "Faculty THREE"):
+            assert not {"11", "12", "50", "57", "40", "3"} & set(r[1:]), r
