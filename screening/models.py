@@ -20,7 +20,13 @@ from screening.cases.models import (
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
-from screening.stats.models import ScoreCount, ScoreRecord
+from screening.stats.models import (
+    ReleasedCaseCount,
+    ReleasedCount,
+    ScoreCount,
+    ScoreRecord,
+    StatsRelease,
+)
 
 __all__ = [
     "Alert",
@@ -43,9 +49,12 @@ __all__ = [
     "OnCallShift",
     "OutboxMessage",
     "RecoveryCode",
+    "ReleasedCaseCount",
+    "ReleasedCount",
     "ScoreCount",
     "ScoreRecord",
     "ShredRecord",
+    "StatsRelease",
     "SubjectKey",
     "Submission",
     "TierMapping",

@@ -127,3 +127,34 @@ def handling_counts(
             query = query.where(Case.faculty_id == faculty_id)
         counts[key] = {(group, st): int(n) for group, st, n in session.execute(query)}
     return counts
+
+
+#: Hours from opening to first contact, in bands: (key, upper bound in hours or None).
+CONTACT_BANDS = (("1h", 1), ("24h", 24), ("72h", 72), ("more", None))
+
+
+def contact_band(opened_at: datetime, acknowledged_at: datetime | None) -> str:
+    """The band of hours to first contact, "" when there was none."""
+    if acknowledged_at is None:
+        return ""
+    hours = (acknowledged_at - opened_at).total_seconds() / 3600
+    return next(key for key, limit in CONTACT_BANDS if limit is None or hours <= limit)
+
+
+def handling_cells(session: Session, now: datetime) -> dict[tuple[int, str, str, str], int]:
+    """Cases per (faculty id, tier, handling state, contact band): what a statistics release
+    publishes. Plain columns only; read by the worker, never per page view."""
+    contacted = Case.acknowledged_at.is_not(None)
+    state = when_then(
+        (contacted & (Case.acknowledged_at <= Case.due_at), "within_time"),
+        (contacted, "late"),
+        (Case.status == "closed", "closed_uncontacted"),
+        (Case.due_at < now, "overdue"),
+        else_="waiting",
+    )
+    query = select(Case.faculty_id, Case.tier, state, Case.opened_at, Case.acknowledged_at)
+    cells: dict[tuple[int, str, str, str], int] = {}
+    for faculty, tier, st, opened, acknowledged in session.execute(query):
+        key = (faculty, tier, st, contact_band(opened, acknowledged))
+        cells[key] = cells.get(key, 0) + 1
+    return cells

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template
 from flask.blueprints import BlueprintSetupState
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,10 +21,8 @@ from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.models import Campaign
-from screening.cases.register import handling_counts
 from screening.csvexport import to_csv
-from screening.db import utcnow
-from screening.stats import charts, queries, reports
+from screening.stats import charts, queries, releases, reports
 from screening.stats.queries import Scope
 from screening.stats.suppression import DEFAULT_MINIMUM, check_minimum
 from screening.templating import register_nav
@@ -56,6 +54,16 @@ def _lang() -> str:
 def _settings() -> dict[str, Any]:
     """Keyword arguments every view builder needs."""
     return {"lang": _lang(), "minimum": int(current_app.config["SMALL_CELL_MINIMUM"])}
+
+
+def released() -> str | None:
+    """The "Data released at …" line of the published release, None before the first one."""
+    release = releases.current(db.session())
+    if release is None:
+        return None
+    return _(
+        "Data released at %(time)s", time=format_datetime(release.published_at, "yyyy-MM-dd HH:mm")
+    )
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -106,6 +114,7 @@ def index() -> str:
         campaigns=queries.campaigns_with_results(s, _scope()),
         instruments=instruments,
         scoped=_scope().faculty_id is not None,
+        released=released(),
     )
 
 
@@ -121,6 +130,7 @@ def campaign(campaign_id: int) -> str:
         participation=participation,
         sections=_sections(campaign_id),
         minimum=_settings()["minimum"],
+        released=released(),
     )
 
 
@@ -144,7 +154,7 @@ def chart(campaign_id: int, instrument_id: str, key: str) -> Response:
     title = reports.instrument_title(library, instrument_id, _lang())
     svg = charts.stacked_bands_chart(
         view.table,
-        f"{title}: {view.title}",
+        f"{title}: {view.title} · {released()}",
         description=_("Stacked bars; small or protected counts are not drawn."),
         x_title=view.corner,
         y_title=_("Number of results"),
@@ -169,7 +179,7 @@ def _csv(rows: list[list[Any]], filename: str) -> Response:
 def campaign_export(campaign_id: int) -> Response:
     """Every table of the campaign page as shown (suppressed), audited."""
     found = _campaign(campaign_id)
-    rows: list[list[Any]] = [[found.name]]
+    rows: list[list[Any]] = [[found.name], [released() or ""]]
     participation = reports.participation_view(db.session(), campaign_id, _scope(), **_settings())
     if participation is not None:
         rows += [[], [participation.title], *participation.rows()]
@@ -211,6 +221,7 @@ def trend(instrument_id: str) -> str:
         title=reports.instrument_title(library, instrument_id, _lang()),
         trend=found,
         minimum=_settings()["minimum"],
+        released=released(),
     )
 
 
@@ -227,7 +238,7 @@ def trend_chart(instrument_id: str) -> Response:
     svg = charts.trend_chart(
         series,
         list(found.view.table.row_labels),
-        reports.instrument_title(library, instrument_id, _lang()),
+        f"{reports.instrument_title(library, instrument_id, _lang())} · {released()}",
         description=_("Share of each band per campaign; gaps where a share is not published."),
         y_title=_("Share of results (%)"),
     )
@@ -248,15 +259,15 @@ def trend_export(instrument_id: str) -> Response:
         target_id=instrument_id,
     )
     s.commit()
-    rows = [*found.view.rows(), [], [_("Share of results")], *found.share_rows()]
+    rows = [[released() or ""], [], *found.view.rows(), [], [_("Share of results")]]
+    rows += found.share_rows()
     return _csv(rows, f"statistics-trend-{instrument_id}.csv")
 
 
 def _case_views() -> list[reports.View]:
     """Case handling per faculty and tier for this viewer's scope, suppressed."""
     s = db.session()
-    counts = handling_counts(s, utcnow(), _scope().faculty_id)
-    return reports.case_handling_views(s, counts, **_settings())
+    return reports.case_handling_views(s, queries.case_counts(s, _scope()), **_settings())
 
 
 @bp.route("/cases")
@@ -268,6 +279,7 @@ def cases() -> str:
         views=_case_views(),
         scoped=_scope().faculty_id is not None,
         minimum=_settings()["minimum"],
+        released=released(),
     )
 
 
@@ -275,7 +287,7 @@ def cases() -> str:
 @roles_required(*VIEWERS)
 def cases_export() -> Response:
     """The case handling tables as shown (suppressed), audited."""
-    rows: list[list[Any]] = []
+    rows: list[list[Any]] = [[released() or ""], []]
     for view in _case_views():
         rows += [[view.title], *view.rows(), []]
     s = db.session()

@@ -19,6 +19,7 @@ from screening.cases import intake
 from screening.cases.models import Case
 from screening.cases.register import handling_counts
 from screening.db import utcnow
+from tests.stats.releasing import publish_release
 
 SOURCE = {"instrument": "phq9", "version": 1, "total": 20, "band": "severe", "fired": []}
 
@@ -62,6 +63,7 @@ def cases(db: Session, make_user, faculty: Faculty, law: Faculty) -> None:
     _cases(db, make_user, law, {"overdue": 3})
     medicine = get_or_create_faculty(db, "MED", "Medicine", "医学院")
     _cases(db, make_user, medicine, {"within_time": 15, "late": 10, "waiting": 12})
+    publish_release(db)
 
 
 def test_every_case_is_counted_once_in_its_state(db: Session, faculty, law, cases) -> None:

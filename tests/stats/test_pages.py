@@ -26,6 +26,7 @@ from screening.stats.queries import Scope
 from screening.stats.services import rebuild_counts
 from screening.stats.suppression import satisfies_line_rule
 from tests.conftest import app_config
+from tests.stats.releasing import publish_release
 
 #: Computer Science: 30 minimal, 25 mild, 4 moderate. Law: 3 respondents, all mild.
 CS_BANDS = {"minimal": 30, "mild": 25, "moderate": 4}
@@ -74,6 +75,7 @@ def campaign(db: Session, faculty: Faculty, law: Faculty) -> Campaign:
     db.flush()
     rebuild_counts(db)
     db.commit()
+    publish_release(db)
     return found
 
 
@@ -245,7 +247,10 @@ def test_csv_export_escapes_formulas(
     db.add(found)
     db.flush()
     _records(db, found, faculty, CS_BANDS)
+    db.flush()
+    rebuild_counts(db)
     db.commit()
+    publish_release(db)
     logged_in("admin")
     text = client.get(f"/stats/campaign/{found.id}/export.csv").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in text
@@ -276,6 +281,7 @@ def hostile_campaign(db: Session, faculty: Faculty) -> Campaign:
     db.flush()
     rebuild_counts(db)
     db.commit()
+    publish_release(db)
     return found
 
 
