@@ -141,9 +141,9 @@ def contact_band(opened_at: datetime, acknowledged_at: datetime | None) -> str:
     return next(key for key, limit in CONTACT_BANDS if limit is None or hours <= limit)
 
 
-def handling_cells(session: Session, now: datetime) -> dict[tuple[int, str, str, str], int]:
-    """Cases per (faculty id, tier, handling state, contact band): what a statistics release
-    publishes. Plain columns only; read by the worker, never per page view."""
+def handling_cells(session: Session, now: datetime) -> dict[tuple[int, str, str, str, bool], int]:
+    """Cases per (faculty id, tier, handling state, contact band, still open): what a statistics
+    release publishes. Plain columns only; read by the worker, never per page view."""
     contacted = Case.acknowledged_at.is_not(None)
     state = when_then(
         (contacted & (Case.acknowledged_at <= Case.due_at), "within_time"),
@@ -152,9 +152,9 @@ def handling_cells(session: Session, now: datetime) -> dict[tuple[int, str, str,
         (Case.due_at < now, "overdue"),
         else_="waiting",
     )
-    query = select(Case.faculty_id, Case.tier, state, Case.opened_at, Case.acknowledged_at)
-    cells: dict[tuple[int, str, str, str], int] = {}
-    for faculty, tier, st, opened, acknowledged in session.execute(query):
-        key = (faculty, tier, st, contact_band(opened, acknowledged))
+    columns = (Case.faculty_id, Case.tier, state, Case.opened_at, Case.acknowledged_at, Case.status)
+    cells: dict[tuple[int, str, str, str, bool], int] = {}
+    for faculty, tier, st, opened, acknowledged, status in session.execute(select(*columns)):
+        key = (faculty, tier, st, contact_band(opened, acknowledged), status != "closed")
         cells[key] = cells.get(key, 0) + 1
     return cells

@@ -142,4 +142,6 @@ class ReleasedCaseCount(Base):
     tier: Mapped[str] = mapped_column(String(32), primary_key=True)
     state: Mapped[str] = mapped_column(String(32), primary_key=True)
     contact: Mapped[str] = mapped_column(String(16), primary_key=True)
+    #: Not yet closed (open or awaiting sign-off).
+    open: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)

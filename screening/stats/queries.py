@@ -161,13 +161,14 @@ def participation_by_faculty(session: Session, campaign_id: int, scope: Scope) -
 
 
 def case_counts(session: Session, scope: Scope) -> dict[str, Counts]:
-    """Released case-handling counts: per (faculty, state) "faculty", (tier, state) "tier",
-    (faculty, contact band) "contact-faculty" and (tier, contact band) "contact-tier"."""
+    """Released case-handling counts by faculty and by tier: handling state ("faculty",
+    "tier"), contact band ("contact-faculty", "contact-tier"), open or closed ("open-…")."""
     query = select(
         ReleasedCaseCount.faculty_id,
         ReleasedCaseCount.tier,
         ReleasedCaseCount.state,
         ReleasedCaseCount.contact,
+        ReleasedCaseCount.open,
         ReleasedCaseCount.n,
     )
     if scope.faculty_id is not None:
@@ -177,9 +178,17 @@ def case_counts(session: Session, scope: Scope) -> dict[str, Counts]:
         "tier": {},
         "contact-faculty": {},
         "contact-tier": {},
+        "open-faculty": {},
+        "open-tier": {},
     }
-    for fac, tier, state, contact, n in session.execute(query):
-        for key, cell in (("faculty", (fac, state)), ("tier", (tier, state))):
+    for fac, tier, state, contact, is_open, n in session.execute(query):
+        status = "open" if is_open else "closed"
+        for key, cell in (
+            ("faculty", (fac, state)),
+            ("tier", (tier, state)),
+            ("open-faculty", (fac, status)),
+            ("open-tier", (tier, status)),
+        ):
             counts[key][cell] = counts[key].get(cell, 0) + n
         if contact:
             for key, cell in (
@@ -188,3 +197,37 @@ def case_counts(session: Session, scope: Scope) -> dict[str, Counts]:
             ):
                 counts[key][cell] = counts[key].get(cell, 0) + n
     return counts
+
+
+def last_campaigns(session: Session, instrument_id: str, scope: Scope, count: int) -> list[int]:
+    """Ids of the latest ``count`` campaigns with released results of the instrument in scope."""
+    query = (
+        select(Campaign.id)
+        .where(
+            _has_results(
+                scope,
+                ReleasedCount.campaign_id == Campaign.id,
+                ReleasedCount.instrument_id == instrument_id,
+            )
+        )
+        .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+        .limit(count)
+    )
+    return list(session.scalars(query))
+
+
+def pooled_bands(
+    session: Session, campaign_ids: list[int], instrument_id: str, scope: Scope, by: str
+) -> Counts:
+    """Count of results per (faculty id or cohort year, band) over several campaigns pooled."""
+    group = ReleasedCount.faculty_id if by == "faculty" else ReleasedCount.cohort_year
+    query = _scoped(
+        select(group, ReleasedCount.band, _N)
+        .where(
+            ReleasedCount.campaign_id.in_(campaign_ids),
+            ReleasedCount.instrument_id == instrument_id,
+        )
+        .group_by(group, ReleasedCount.band),
+        scope,
+    )
+    return {(g, band): int(n) for g, band, n in session.execute(query)}

@@ -47,7 +47,7 @@ RESULT_KEYS = (
     "critical",
     "positive",
 )
-CASE_KEYS = ("faculty_id", "tier", "state", "contact")
+CASE_KEYS = ("faculty_id", "tier", "state", "contact", "open")
 ResultKey = tuple[Any, ...]
 Cells = Mapping[tuple[Hashable, Hashable], int]
 
@@ -143,7 +143,7 @@ def _case_tables(counts: Mapping[tuple[Any, ...], int]) -> dict[tuple[Any, ...],
     student answered; those moves are published with the next release.
     """
     table: dict[Any, int] = defaultdict(int)
-    for (faculty, tier, _state, _contact), n in counts.items():
+    for (faculty, tier, *_rest), n in counts.items():
         table[(faculty, tier)] += n
     return {("cases-faculty-tier",): table}
 

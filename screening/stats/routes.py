@@ -152,14 +152,27 @@ def chart(campaign_id: int, instrument_id: str, key: str) -> Response:
     if view is None:
         abort(404)
     title = reports.instrument_title(library, instrument_id, _lang())
-    svg = charts.stacked_bands_chart(
-        view.table,
-        f"{title}: {view.title} · {released()}",
-        description=_("Stacked bars; small or protected counts are not drawn."),
-        x_title=view.corner,
-        y_title=_("Number of results"),
-    )
+    svg = _chart(view, f"{title}: {view.title}")
     return Response(svg, mimetype=charts.SVG_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
+def _chart(view: reports.View | None, title: str) -> str:
+    """The SVG of a view's table, every word in the viewer's language."""
+    text = charts.ChartText(
+        title=title,
+        subtitle=released() or "",
+        description=_(
+            "Share of each band per group; hidden counts are drawn grey and labelled. "
+            "The same figures are in the table beside the chart."
+        ),
+        hidden=_("Hidden"),
+        empty=_("No figures published"),
+        count=lambda n: _("%(n)s in total", n=n),
+    )
+    columns = len(view.table.col_labels) if view is not None else 0
+    return charts.band_chart(
+        None if view is None else view.table, charts.band_colours(columns), text
+    )
 
 
 def _csv(rows: list[list[Any]], filename: str) -> Response:
@@ -231,17 +244,8 @@ def trend_chart(instrument_id: str) -> Response:
     """Lines of each band's share per campaign; gaps where a share is not published."""
     found = _trend(instrument_id)
     library = current_app.extensions["library"]
-    series = {
-        label: [None if v is None else round(v * 100, 1) for v in values]
-        for label, values in found.shares.items()
-    }
-    svg = charts.trend_chart(
-        series,
-        list(found.view.table.row_labels),
-        f"{reports.instrument_title(library, instrument_id, _lang())} · {released()}",
-        description=_("Share of each band per campaign; gaps where a share is not published."),
-        y_title=_("Share of results (%)"),
-    )
+    title = reports.instrument_title(library, instrument_id, _lang())
+    svg = _chart(found.view, _("Trend: %(instrument)s", instrument=title))
     return Response(svg, mimetype=charts.SVG_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
@@ -262,6 +266,72 @@ def trend_export(instrument_id: str) -> Response:
     rows = [[released() or ""], [], *found.view.rows(), [], [_("Share of results")]]
     rows += found.share_rows()
     return _csv(rows, f"statistics-trend-{instrument_id}.csv")
+
+
+def _pooled(instrument_id: str, last: int) -> list[reports.View]:
+    """The pooled views of an instrument for this viewer, or 404 for an unknown choice."""
+    if last not in reports.POOLED_CHOICES:
+        abort(404)
+    if instrument_id not in queries.instruments_with_results(db.session(), _scope()):
+        abort(404)
+    library = current_app.extensions["library"]
+    views = [
+        reports.pooled_view(
+            db.session(), library, key, instrument_id, last, _scope(), **_settings()
+        )
+        for key in ("faculty", "cohort")
+    ]
+    return [v for v in views if v is not None]
+
+
+@bp.route("/pooled/<instrument_id>/<int:last>")
+@roles_required(*VIEWERS)
+def pooled(instrument_id: str, last: int) -> str:
+    """Bands per faculty and cohort over the latest campaigns added up."""
+    views = _pooled(instrument_id, last)
+    library = current_app.extensions["library"]
+    return render_template(
+        "stats/pooled.html",
+        instrument_id=instrument_id,
+        title=reports.instrument_title(library, instrument_id, _lang()),
+        views=views,
+        last=last,
+        choices=reports.POOLED_CHOICES,
+        minimum=_settings()["minimum"],
+        released=released(),
+    )
+
+
+@bp.route("/pooled/<instrument_id>/<int:last>/<any(faculty, cohort):key>.svg")
+@roles_required(*VIEWERS)
+def pooled_chart(instrument_id: str, last: int, key: str) -> Response:
+    """The chart of one pooled view."""
+    view = next((v for v in _pooled(instrument_id, last) if v.key == f"pooled-{key}"), None)
+    if view is None:
+        abort(404)
+    title = reports.instrument_title(current_app.extensions["library"], instrument_id, _lang())
+    svg = _chart(view, f"{title}: {view.title}")
+    return Response(svg, mimetype=charts.SVG_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/pooled/<instrument_id>/<int:last>.csv")
+@roles_required(*VIEWERS)
+def pooled_export(instrument_id: str, last: int) -> Response:
+    """The pooled tables as shown (suppressed), audited."""
+    views = _pooled(instrument_id, last)
+    rows: list[list[Any]] = [[released() or ""]]
+    for view in views:
+        rows += [[], [view.title], *view.rows()]
+    s = db.session()
+    audit(
+        s,
+        actor_id=current_user.id,
+        action="stats.export",
+        target_type="pooled",
+        target_id=f"{instrument_id}/{last}",
+    )
+    s.commit()
+    return _csv(rows, f"statistics-pooled-{instrument_id}-{last}.csv")
 
 
 def _case_views() -> list[reports.View]:

@@ -88,7 +88,7 @@ def _row(html: str, label: str) -> list[str]:
 
 def _svg_values(svg: str) -> list[int]:
     """The numbers printed on the bars of a chart."""
-    return sorted(int(v) for v in re.findall(r'class="value">(\d+)</text>', svg))
+    return sorted(int(v) for v in re.findall(r'data-value="(\d+)"', svg))
 
 
 def test_small_faculty_is_suppressed_on_page_chart_and_csv(
@@ -99,7 +99,7 @@ def test_small_faculty_is_suppressed_on_page_chart_and_csv(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     law_cells = _row(html, "Law School")
-    assert law_cells and all(c in {"&lt;10", "x", "—"} for c in law_cells), law_cells
+    assert law_cells and all(c in {"&lt;10", "Hidden", "—"} for c in law_cells), law_cells
     assert "3" not in law_cells
 
     svg = client.get(f"/stats/campaign/{campaign.id}/phq9/faculty.svg")
@@ -128,7 +128,7 @@ def test_small_faculty_is_suppressed_on_page_chart_and_csv(
     law_rows = [r for r in rows if r and r[0] == "Law School"]
     assert law_rows, "the small faculty is listed, hidden"
     for r in law_rows:
-        assert all(c in {"<10", "x", "—"} for c in r[1:]), r
+        assert all(c in {"<10", "Hidden", "—"} for c in r[1:]), r
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "stats.export"))
     assert entry is not None and entry.target_id == str(campaign.id)
 
@@ -304,9 +304,58 @@ def test_hostile_faculties_on_page_chart_and_csv(
         assert not secret & set(cells), (label, cells)
     svg = client.get(f"/stats/campaign/{cid}/phq9/faculty.svg{query}").get_data(as_text=True)
     for secret in ("11", "50", "40"):
-        assert f'class="value">{secret}<' not in svg
+        assert f'data-value="{secret}"' not in svg
     text = client.get(f"/stats/campaign/{cid}/export.csv{query}").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
     for r in rows:
         if r and r[0] in ("Faculty TWELVE", "Faculty FIFTY", "Faculty FORTY", "Faculty THREE"):
             assert not {"11", "12", "50", "57", "40", "3"} & set(r[1:]), r
+
+
+@pytest.fixture
+def three_campaigns(db: Session, law: Faculty) -> list[Campaign]:
+    """Three campaigns in which the small Law School has 6 minimal and 6 mild results each."""
+    found = []
+    start = utcnow() - timedelta(days=300)
+    for i in range(3):
+        opens = start + timedelta(days=100 * i)
+        campaign = Campaign(name=f"Round {i + 1}", opens_at=opens, closes_at=opens + timedelta(7))
+        db.add(campaign)
+        db.flush()
+        _records(db, campaign, law, {"minimal": 6, "mild": 6})
+        found.append(campaign)
+    db.flush()
+    rebuild_counts(db)
+    db.commit()
+    publish_release(db)
+    return found
+
+
+def test_small_faculty_sees_pooled_figures(
+    client: FlaskClient, logged_in, three_campaigns: list[Campaign], law: Faculty, db: Session
+) -> None:
+    """Each campaign alone hides everything; the latest three pooled show a count of 18 (the
+    other 18 stays hidden, since the empty severe bands could otherwise be pinned at 0)."""
+    logged_in("dean", faculty=law)
+    single = client.get(f"/stats/campaign/{three_campaigns[-1].id}").get_data(as_text=True)
+    assert "6" not in _row(single, "Law School")
+    page = client.get("/stats/pooled/phq9/3")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    cells = _row(html, "Law School")
+    assert "18" in cells and cells[-1] == "36"
+    assert client.get("/stats/pooled/phq9/4").status_code == 404  # fixed choices only
+    svg = client.get("/stats/pooled/phq9/3/faculty.svg").get_data(as_text=True)
+    assert 18 in _svg_values(svg)
+    text = client.get("/stats/pooled/phq9/3.csv").get_data(as_text=True)
+    law_rows = [r for r in csv.reader(io.StringIO(text)) if r and r[0] == "Law School"]
+    assert law_rows and all("18" in r for r in law_rows)
+    trend = client.get("/stats/trend/phq9").get_data(as_text=True)
+    assert "only one campaign" not in trend
+
+
+def test_one_campaign_trend_says_so(client: FlaskClient, logged_in, campaign: Campaign) -> None:
+    """A trend of one campaign is not a lone dot: the page says there is only one campaign."""
+    logged_in("dean")
+    html = client.get("/stats/trend/phq9").get_data(as_text=True)
+    assert "There is only one campaign so far" in html

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 21:56:58.406686
+Create Date: 2026-12-01 22:07:33.325708
 """
 
 from __future__ import annotations
@@ -88,9 +88,10 @@ def upgrade() -> None:
         sa.Column("tier", sa.String(length=32), nullable=False),
         sa.Column("state", sa.String(length=32), nullable=False),
         sa.Column("contact", sa.String(length=16), nullable=False),
+        sa.Column("open", sa.Boolean(), nullable=False),
         sa.Column("n", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint(
-            "faculty_id", "tier", "state", "contact", name=op.f("pk_released_case_counts")
+            "faculty_id", "tier", "state", "contact", "open", name=op.f("pk_released_case_counts")
         ),
     )
     op.create_table(
