@@ -296,7 +296,7 @@ CONTACT_COLUMNS = (
     ("72h", _l("24 to 72 hours")),
     ("more", _l("More than 72 hours")),
 )
-OPEN_COLUMNS = (("open", _l("Still open")), ("closed", _l("Closed")))
+OPEN_COLUMNS = (("open", _l("Still open")), ("closed", _l("Closed cases")))
 #: Tiers in order of urgency; unknown tiers follow.
 TIER_ORDER = ("crisis", "high", "moderate", "none")
 
@@ -329,7 +329,7 @@ def case_handling_views(
             "",
             HANDLING_COLUMNS,
             {"faculty": _("Case handling by faculty"), "tier": _("Case handling by tier")},
-            _("Within time"),
+            _("Share contacted within time"),
         ),
         (
             "open-",
