@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session
 
 from screening.db import Base, utcnow
 from screening.instruments import load_library
-from screening.stats import queries, reports, services
+from screening.stats import queries, releases, reports, services
 from screening.stats.models import COUNT_SHARDS
 from screening.stats.queries import Scope
 
@@ -153,6 +153,30 @@ def _counts(session: Session) -> int:
     return rows
 
 
+def _case_cells() -> dict[tuple[int, str, str, str, bool], int]:
+    """Synthetic case-handling counts per faculty, tier, state, contact band and open flag."""
+    rng = random.Random(5)
+    cells = {}
+    states = ("within_time", "late", "overdue", "waiting", "closed_uncontacted")
+    for faculty in range(1, FACULTIES + 1):
+        for tier in ("crisis", "high", "moderate"):
+            for state in states:
+                contacted = state in ("within_time", "late")
+                for contact in ("1h", "24h", "72h", "more") if contacted else ("",):
+                    for is_open in (True, False):
+                        cells[(faculty, tier, state, contact, is_open)] = rng.randint(0, 30)
+    return cells
+
+
+def _release(session: Session) -> float:
+    """Publish the first release from the live counts; seconds taken."""
+    start = time.perf_counter()
+    outcome = releases.publish(session, utcnow(), 10, _case_cells(), "first")
+    session.commit()
+    assert outcome.status == "published"
+    return time.perf_counter() - start
+
+
 def _load(engine: Engine, count: int) -> float:
     """Bulk-load count records (COPY on PostgreSQL, executemany on SQLite); seconds taken."""
     start = time.perf_counter()
@@ -227,6 +251,14 @@ def _cases(session: Session) -> dict[str, Callable[[], object]]:
         cases[f"trend ({label})"] = lambda s=scope: reports.trend(
             session, library, "phq9", s, **settings
         )
+        for key in ("faculty", "cohort"):
+            cases[f"pooled {key}, last 3 ({label})"] = lambda k=key, s=scope: reports.pooled_view(
+                session, library, k, "phq9", 3, s, **settings
+            )
+        cases[f"case handling ({label})"] = lambda s=scope: reports.case_handling_views(
+            session, queries.case_counts(session, s), **settings
+        )
+        cases[f"release time ({label})"] = lambda: releases.current(session)
     return cases
 
 
@@ -239,12 +271,14 @@ def bench(kind: str, records: int, students: int, repeats: int) -> list[tuple[st
         with Session(engine) as session:
             _students(session, students)
             counters = _counts(session)
+            release_seconds = _release(session)
         with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()
         print(
             f"{kind}: loaded {records:,} records ({counters:,} counter rows) and "
-            f"{students:,} students x {CAMPAIGNS} campaigns in {seconds:.1f} s"
+            f"{students:,} students x {CAMPAIGNS} campaigns in {seconds:.1f} s; "
+            f"the release (worker job) took {release_seconds * 1000:.0f} ms"
         )
         app = Flask(__name__)
         Babel(app)
