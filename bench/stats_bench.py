@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -229,36 +230,37 @@ def database(kind: str) -> Iterator[Engine]:
         )
 
 
+def _case_views(session: Session, scope: Scope, settings: dict[str, Any]) -> object:
+    """The case-handling page's views: its query and its suppressed tables."""
+    return reports.case_handling_views(session, queries.case_counts(session, scope), **settings)
+
+
 def _cases(session: Session) -> dict[str, Callable[[], object]]:
     """Each view the pages build, for the whole university and for one faculty's dean."""
     library = load_library(ROOT / "questionnaires")
     settings: dict[str, Any] = {"lang": "en", "minimum": 10}
     cases: dict[str, Callable[[], object]] = {}
     for label, scope in (("all", Scope()), ("faculty", Scope(3))):
-        cases[f"campaign list ({label})"] = lambda s=scope: queries.campaigns_with_results(
-            session, s
-        )
-        cases[f"instruments of campaign ({label})"] = lambda s=scope: queries.instruments_in(
-            session, 3, s
+        cases[f"campaign list ({label})"] = partial(queries.campaigns_with_results, session, scope)
+        cases[f"instruments of campaign ({label})"] = partial(
+            queries.instruments_in, session, 3, scope
         )
         for key in reports.CAMPAIGN_VIEWS:
-            cases[f"{key} view ({label})"] = lambda k=key, s=scope: reports.campaign_view(
-                session, library, k, 3, "phq9", s, **settings
+            cases[f"{key} view ({label})"] = partial(
+                reports.campaign_view, session, library, key, 3, "phq9", scope, **settings
             )
-        cases[f"participation ({label})"] = lambda s=scope: reports.participation_view(
-            session, 3, s, **settings
+        cases[f"participation ({label})"] = partial(
+            reports.participation_view, session, 3, scope, **settings
         )
-        cases[f"trend ({label})"] = lambda s=scope: reports.trend(
-            session, library, "phq9", s, **settings
+        cases[f"trend ({label})"] = partial(
+            reports.trend, session, library, "phq9", scope, **settings
         )
         for key in ("faculty", "cohort"):
-            cases[f"pooled {key}, last 3 ({label})"] = lambda k=key, s=scope: reports.pooled_view(
-                session, library, k, "phq9", 3, s, **settings
+            cases[f"pooled {key}, last 3 ({label})"] = partial(
+                reports.pooled_view, session, library, key, "phq9", 3, scope, **settings
             )
-        cases[f"case handling ({label})"] = lambda s=scope: reports.case_handling_views(
-            session, queries.case_counts(session, s), **settings
-        )
-        cases[f"release time ({label})"] = lambda: releases.current(session)
+        cases[f"case handling ({label})"] = partial(_case_views, session, scope, settings)
+        cases[f"release time ({label})"] = partial(releases.current, session)
     return cases
 
 

@@ -185,7 +185,12 @@ def campaign_view(
         if key == "faculty":
             names = faculty_names(session, lang)
             title, corner = _("Results by faculty and band"), _("Faculty")
-            return View(key, title, corner, _table(counts, groups, names.get, columns, minimum))
+            return View(
+                key,
+                title,
+                corner,
+                _table(counts, groups, lambda g: names.get(g, str(g)), columns, minimum),
+            )
         title, corner = _("Results by cohort and band"), _("Cohort")
         return View(key, title, corner, _table(counts, groups, str, columns, minimum))
     if key in ("positive", "critical"):
@@ -232,7 +237,7 @@ def _rate_view(
     """A faculty x (yes, no) table with the share of yes, only over unsuppressed rows."""
     names = faculty_names(session, lang)
     groups = sorted({g for g, _c in split})
-    table = _table(split, groups, names.get, cols, minimum)
+    table = _table(split, groups, lambda g: names.get(g, str(g)), cols, minimum)
     return View(key, title, _("Faculty"), table, row_rates(table, 0), _("Rate"))
 
 

@@ -263,7 +263,8 @@ def trend_export(instrument_id: str) -> Response:
         target_id=instrument_id,
     )
     s.commit()
-    rows = [[released() or ""], [], *found.view.rows(), [], [_("Share of results")]]
+    rows: list[list[Any]] = [[released() or ""], [], *found.view.rows(), []]
+    rows.append([_("Share of results")])
     rows += found.share_rows()
     return _csv(rows, f"statistics-trend-{instrument_id}.csv")
 
