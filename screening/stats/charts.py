@@ -35,7 +35,7 @@ PALETTE = (
 )
 HIDDEN_FILL, HIDDEN_STROKE, INK, MUTED = "#e2e8f0", "#4a5568", "#1d2433", "#4a5568"
 FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
-WIDTH, PAD, FONT_SIZE, BAR = 420, 12, 15, 26
+WIDTH, PAD, FONT_SIZE, BAR = 360, 10, 15, 26
 
 
 def band_colours(n: int) -> list[tuple[str, str]]:
