@@ -367,12 +367,14 @@ def _can_move(
     return False
 
 
-def _disclosed(grid: _Grid, hidden: frozenset[Entry]) -> list[Entry]:
-    """Hidden entries whose value a reader can pin down exactly, in row-major order."""
+def _disclosed(
+    grid: _Grid, hidden: frozenset[Entry], among: frozenset[Entry] | None = None
+) -> list[Entry]:
+    """Hidden entries (of ``among``, default all) a reader can pin down, in row-major order."""
     residual = _residual(grid, hidden)
     return [
         entry
-        for entry in sorted(hidden)
+        for entry in sorted(hidden if among is None else among)
         if not _can_move(grid, hidden, entry, 1, residual)
         and not _can_move(grid, hidden, entry, -1, residual)
     ]
@@ -416,7 +418,8 @@ def _cheapest_cycle(
 def _protect(grid: _Grid, primary: frozenset[Entry]) -> frozenset[Entry]:
     """Add complementary suppressions until no hidden entry can be pinned down."""
     hidden = primary
-    while disclosed := _disclosed(grid, hidden):
+    disclosed = _disclosed(grid, hidden)
+    while disclosed:
         entry = disclosed[0]
         options = [
             option
@@ -428,6 +431,9 @@ def _protect(grid: _Grid, primary: frozenset[Entry]) -> frozenset[Entry]:
             return frozenset(grid.entries())
         _, added = min(options, key=lambda option: (option[0], sorted(option[1])))
         hidden = hidden | added
+        # Hiding more only adds cycles, so an entry that could move still can: only the
+        # entries still pinned and the newly hidden ones need checking again.
+        disclosed = _disclosed(grid, hidden, frozenset(disclosed) | added)
     return hidden
 
 

@@ -227,3 +227,14 @@ def test_a_one_column_table_is_its_own_group() -> None:
     before = {("CS", ""): 30}
     assert releases.difference_problems(before, {("CS", ""): 40}, 10, ("",)) == []
     assert releases.difference_problems(before, {("CS", ""): 31}, 10, ("",))
+
+
+def test_demo_publishes_a_first_release(runner: FlaskCliRunner, db: Session) -> None:
+    """The demo deans see figures at once: loading the demo publishes the first release."""
+    from screening.stats.models import ReleasedCount
+
+    result = runner.invoke(args=["demo", "--students", "40"])
+    assert result.exit_code == 0, result.output
+    release = releases.current(db)
+    assert release is not None and release.reason == "first"
+    assert db.scalar(select(func.sum(ReleasedCount.n))) == sum(releases.live_results(db).values())
