@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case as when_then
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening.auth.models import Faculty, User
@@ -98,35 +98,6 @@ def facts(entries_: list[Entry]) -> list[CaseFacts]:
         )
         for e in entries_
     ]
-
-
-#: How a case stands against its tier's time limit; every case is in exactly one of these.
-HANDLING = ("within_time", "late", "overdue", "waiting", "closed_uncontacted")
-
-
-def handling_counts(
-    session: Session, now: datetime, faculty_id: int | None = None
-) -> dict[str, dict[tuple[int | str, str], int]]:
-    """Counts of cases by handling state per faculty id ("faculty") and per tier ("tier").
-
-    Plain columns only, counted in SQL: no person, no note and nothing sealed is read, so the
-    anonymised statistics can show case handling. ``faculty_id`` limits it to one faculty.
-    """
-    contacted = Case.acknowledged_at.is_not(None)
-    state = when_then(
-        (contacted & (Case.acknowledged_at <= Case.due_at), "within_time"),
-        (contacted, "late"),
-        (Case.status == "closed", "closed_uncontacted"),
-        (Case.due_at < now, "overdue"),
-        else_="waiting",
-    ).label("state")
-    counts: dict[str, dict[tuple[int | str, str], int]] = {}
-    for key, column in (("faculty", Case.faculty_id), ("tier", Case.tier)):
-        query = select(column, state, func.count()).group_by(column, state)
-        if faculty_id is not None:
-            query = query.where(Case.faculty_id == faculty_id)
-        counts[key] = {(group, st): int(n) for group, st, n in session.execute(query)}
-    return counts
 
 
 #: Hours from opening to first contact, in bands: (key, upper bound in hours or None).

@@ -17,8 +17,8 @@ from screening.auth.models import Faculty
 from screening.auth.services import get_or_create_faculty
 from screening.cases import intake
 from screening.cases.models import Case
-from screening.cases.register import handling_counts
 from screening.db import utcnow
+from screening.stats.queries import Scope, case_counts
 from tests.stats.releasing import publish_release
 
 SOURCE = {"instrument": "phq9", "version": 1, "total": 20, "band": "severe", "fired": []}
@@ -67,7 +67,8 @@ def cases(db: Session, make_user, faculty: Faculty, law: Faculty) -> None:
 
 
 def test_every_case_is_counted_once_in_its_state(db: Session, faculty, law, cases) -> None:
-    counts = handling_counts(db, utcnow())
+    """The released counts hold every case once, in its state, and scope to one faculty."""
+    counts = case_counts(db, Scope())
     medicine = db.scalar(select(Faculty).where(Faculty.code == "MED"))
     assert counts["faculty"] == {
         (medicine.id, "within_time"): 15,
@@ -87,7 +88,7 @@ def test_every_case_is_counted_once_in_its_state(db: Session, faculty, law, case
     }
     total = sum(counts["faculty"].values())
     assert total == len(db.scalars(select(Case)).all())
-    only_law = handling_counts(db, utcnow(), law.id)
+    only_law = case_counts(db, Scope(law.id))
     assert only_law["faculty"] == {(law.id, "overdue"): 3}
 
 
