@@ -23,6 +23,7 @@ from screening.responses.models import Draft, Submission
 from screening.stats.models import (
     ReleasedCaseCount,
     ReleasedCount,
+    ReleasedParticipation,
     ScoreCount,
     ScoreRecord,
     StatsRelease,
@@ -51,6 +52,7 @@ __all__ = [
     "RecoveryCode",
     "ReleasedCaseCount",
     "ReleasedCount",
+    "ReleasedParticipation",
     "ScoreCount",
     "ScoreRecord",
     "ShredRecord",

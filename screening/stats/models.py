@@ -145,3 +145,15 @@ class ReleasedCaseCount(Base):
     #: Not yet closed (open or awaiting sign-off).
     open: Mapped[bool] = mapped_column(Boolean, primary_key=True)
     n: Mapped[int] = mapped_column(Integer)
+
+
+class ReleasedParticipation(Base):
+    """Invited and completed students per campaign and faculty (as assigned), of the latest
+    release: published with the results so a page shows one moment, and read in a few rows."""
+
+    __tablename__ = "released_participation"
+
+    campaign_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    faculty_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    assigned: Mapped[int] = mapped_column(Integer)
+    completed: Mapped[int] = mapped_column(Integer)

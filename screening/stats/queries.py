@@ -17,8 +17,8 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from screening.campaigns.models import Assignment, Campaign, CampaignInstrument
-from screening.stats.models import ReleasedCaseCount, ReleasedCount
+from screening.campaigns.models import Campaign, CampaignInstrument
+from screening.stats.models import ReleasedCaseCount, ReleasedCount, ReleasedParticipation
 
 #: Raw counts keyed by (group, column); they hold true values and must be suppressed first.
 Counts = dict[tuple[int, str], int]
@@ -141,22 +141,18 @@ def bands_by_campaign(session: Session, instrument_id: str, scope: Scope) -> Cou
 
 def participation_by_faculty(session: Session, campaign_id: int, scope: Scope) -> Counts:
     """Per faculty (the student's when assigned): assigned students ("assigned") and those who
-    completed ("completed"). Read from ix_assignments_participation alone."""
-    query = (
-        select(
-            Assignment.faculty_id,
-            func.count(),
-            func.sum(case((Assignment.status == "completed", 1), else_=0)),
-        )
-        .where(Assignment.campaign_id == campaign_id, Assignment.faculty_id.is_not(None))
-        .group_by(Assignment.faculty_id)
-    )
+    completed ("completed"), as of the latest release."""
+    query = select(
+        ReleasedParticipation.faculty_id,
+        ReleasedParticipation.assigned,
+        ReleasedParticipation.completed,
+    ).where(ReleasedParticipation.campaign_id == campaign_id)
     if scope.faculty_id is not None:
-        query = query.where(Assignment.faculty_id == scope.faculty_id)
+        query = query.where(ReleasedParticipation.faculty_id == scope.faculty_id)
     counts: Counts = {}
     for fac, assigned, completed in session.execute(query):
         counts[(fac, "assigned")] = int(assigned)
-        counts[(fac, "completed")] = int(completed or 0)
+        counts[(fac, "completed")] = int(completed)
     return counts
 
 

@@ -30,11 +30,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import case, delete, func, insert, select
 from sqlalchemy.orm import Session
 
-from screening.campaigns.models import Campaign
-from screening.stats.models import ReleasedCaseCount, ReleasedCount, ScoreCount, StatsRelease
+from screening.campaigns.models import Assignment, Campaign
+from screening.stats.models import (
+    ReleasedCaseCount,
+    ReleasedCount,
+    ReleasedParticipation,
+    ScoreCount,
+    StatsRelease,
+)
 from screening.stats.suppression import check_minimum
 
 #: Result dimensions kept in a release, in ReleasedCount's primary-key order.
@@ -96,6 +102,35 @@ def live_results(session: Session) -> dict[ResultKey, int]:
         select(*columns, func.sum(ScoreCount.n)).where(ScoreCount.subscale == "").group_by(*columns)
     )
     return {tuple(row[:-1]): int(row[-1]) for row in session.execute(query) if row[-1]}
+
+
+def live_participation(session: Session) -> dict[tuple[int, int], tuple[int, int]]:
+    """(campaign, faculty as assigned) -> (assigned, completed), read from the assignments'
+    index alone."""
+    query = (
+        select(
+            Assignment.campaign_id,
+            Assignment.faculty_id,
+            func.count(),
+            func.sum(case((Assignment.status == "completed", 1), else_=0)),
+        )
+        .where(Assignment.faculty_id.is_not(None))
+        .group_by(Assignment.campaign_id, Assignment.faculty_id)
+    )
+    return {(c, f): (int(a), int(done or 0)) for c, f, a, done in session.execute(query)}
+
+
+def released_participation(session: Session) -> dict[tuple[int, int], tuple[int, int]]:
+    """Participation of the published release."""
+    rows = session.execute(
+        select(
+            ReleasedParticipation.campaign_id,
+            ReleasedParticipation.faculty_id,
+            ReleasedParticipation.assigned,
+            ReleasedParticipation.completed,
+        )
+    )
+    return {(c, f): (a, done) for c, f, a, done in rows}
 
 
 def released_results(session: Session) -> dict[ResultKey, int]:
@@ -200,17 +235,31 @@ def publish(
     published = current(session)
     after = live_results(session)
     cases = {key: n for key, n in case_counts.items() if n}
+    participation = live_participation(session)
     if published is None:
         reason = "first"
     else:
         before, before_cases = released_results(session), released_cases(session)
-        if after == before and cases == before_cases:
+        if (after, cases, participation) == (
+            before,
+            before_cases,
+            released_participation(session),
+        ):
             return Outcome("unchanged", published)
         problems = release_problems(before, after, before_cases, cases, minimum)
         if problems:
             return Outcome("waiting", published, problems)
     session.execute(delete(ReleasedCount))
     session.execute(delete(ReleasedCaseCount))
+    session.execute(delete(ReleasedParticipation))
+    if participation:
+        session.execute(
+            insert(ReleasedParticipation),
+            [
+                {"campaign_id": c, "faculty_id": f, "assigned": a, "completed": done}
+                for (c, f), (a, done) in participation.items()
+            ],
+        )
     if after:
         session.execute(
             insert(ReleasedCount),

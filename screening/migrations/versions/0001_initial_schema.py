@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:07:33.325708
+Create Date: 2026-12-01 22:38:24.072211
 """
 
 from __future__ import annotations
@@ -122,6 +122,16 @@ def upgrade() -> None:
             unique=False,
         )
 
+    op.create_table(
+        "released_participation",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("assigned", sa.Integer(), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "faculty_id", name=op.f("pk_released_participation")
+        ),
+    )
     op.create_table(
         "score_counts",
         sa.Column("campaign_id", sa.Integer(), nullable=False),
@@ -801,6 +811,7 @@ def downgrade() -> None:
         batch_op.drop_index("ix_score_counts_trend")
 
     op.drop_table("score_counts")
+    op.drop_table("released_participation")
     with op.batch_alter_table("released_counts", schema=None) as batch_op:
         batch_op.drop_index("ix_released_counts_view")
 
