@@ -21,6 +21,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ from sqlalchemy.orm import Session
 
 from screening.db import Base, utcnow
 from screening.instruments import load_library
-from screening.stats import queries, reports, services
+from screening.stats import queries, releases, reports, services
 from screening.stats.models import COUNT_SHARDS
 from screening.stats.queries import Scope
 
@@ -153,6 +154,30 @@ def _counts(session: Session) -> int:
     return rows
 
 
+def _case_cells() -> dict[tuple[int, str, str, str, bool], int]:
+    """Synthetic case-handling counts per faculty, tier, state, contact band and open flag."""
+    rng = random.Random(5)
+    cells = {}
+    states = ("within_time", "late", "overdue", "waiting", "closed_uncontacted")
+    for faculty in range(1, FACULTIES + 1):
+        for tier in ("crisis", "high", "moderate"):
+            for state in states:
+                contacted = state in ("within_time", "late")
+                for contact in ("1h", "24h", "72h", "more") if contacted else ("",):
+                    for is_open in (True, False):
+                        cells[(faculty, tier, state, contact, is_open)] = rng.randint(0, 30)
+    return cells
+
+
+def _release(session: Session) -> float:
+    """Publish the first release from the live counts; seconds taken."""
+    start = time.perf_counter()
+    outcome = releases.publish(session, utcnow(), 10, _case_cells(), "first")
+    session.commit()
+    assert outcome.status == "published"
+    return time.perf_counter() - start
+
+
 def _load(engine: Engine, count: int) -> float:
     """Bulk-load count records (COPY on PostgreSQL, executemany on SQLite); seconds taken."""
     start = time.perf_counter()
@@ -205,28 +230,37 @@ def database(kind: str) -> Iterator[Engine]:
         )
 
 
+def _case_views(session: Session, scope: Scope, settings: dict[str, Any]) -> object:
+    """The case-handling page's views: its query and its suppressed tables."""
+    return reports.case_handling_views(session, queries.case_counts(session, scope), **settings)
+
+
 def _cases(session: Session) -> dict[str, Callable[[], object]]:
     """Each view the pages build, for the whole university and for one faculty's dean."""
     library = load_library(ROOT / "questionnaires")
     settings: dict[str, Any] = {"lang": "en", "minimum": 10}
     cases: dict[str, Callable[[], object]] = {}
     for label, scope in (("all", Scope()), ("faculty", Scope(3))):
-        cases[f"campaign list ({label})"] = lambda s=scope: queries.campaigns_with_results(
-            session, s
-        )
-        cases[f"instruments of campaign ({label})"] = lambda s=scope: queries.instruments_in(
-            session, 3, s
+        cases[f"campaign list ({label})"] = partial(queries.campaigns_with_results, session, scope)
+        cases[f"instruments of campaign ({label})"] = partial(
+            queries.instruments_in, session, 3, scope
         )
         for key in reports.CAMPAIGN_VIEWS:
-            cases[f"{key} view ({label})"] = lambda k=key, s=scope: reports.campaign_view(
-                session, library, k, 3, "phq9", s, **settings
+            cases[f"{key} view ({label})"] = partial(
+                reports.campaign_view, session, library, key, 3, "phq9", scope, **settings
             )
-        cases[f"participation ({label})"] = lambda s=scope: reports.participation_view(
-            session, 3, s, **settings
+        cases[f"participation ({label})"] = partial(
+            reports.participation_view, session, 3, scope, **settings
         )
-        cases[f"trend ({label})"] = lambda s=scope: reports.trend(
-            session, library, "phq9", s, **settings
+        cases[f"trend ({label})"] = partial(
+            reports.trend, session, library, "phq9", scope, **settings
         )
+        for key in ("faculty", "cohort"):
+            cases[f"pooled {key}, last 3 ({label})"] = partial(
+                reports.pooled_view, session, library, key, "phq9", 3, scope, **settings
+            )
+        cases[f"case handling ({label})"] = partial(_case_views, session, scope, settings)
+        cases[f"release time ({label})"] = partial(releases.current, session)
     return cases
 
 
@@ -239,12 +273,14 @@ def bench(kind: str, records: int, students: int, repeats: int) -> list[tuple[st
         with Session(engine) as session:
             _students(session, students)
             counters = _counts(session)
+            release_seconds = _release(session)
         with engine.connect() as conn:
             conn.execute(text("ANALYZE"))
             conn.commit()
         print(
             f"{kind}: loaded {records:,} records ({counters:,} counter rows) and "
-            f"{students:,} students x {CAMPAIGNS} campaigns in {seconds:.1f} s"
+            f"{students:,} students x {CAMPAIGNS} campaigns in {seconds:.1f} s; "
+            f"the release (worker job) took {release_seconds * 1000:.0f} ms"
         )
         app = Flask(__name__)
         Babel(app)

@@ -100,6 +100,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
     _rota(s)
     _screening(s, rng, faculties, cohorts)
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
+    _first_release(s)
     s.commit()
     current_app.logger.info("demo loaded: %d students", students)
     return [
@@ -110,6 +111,17 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
         ("dean", "dean.cs", STAFF_PASSWORD),
         ("admin", "admin", STAFF_PASSWORD),
     ]
+
+
+def _first_release(s: Session) -> None:
+    """Publish the first statistics release, so the demo deans see figures at once."""
+    from screening.cases.register import handling_cells
+    from screening.stats import releases
+
+    s.flush()
+    now = utcnow()
+    minimum = int(current_app.config["SMALL_CELL_MINIMUM"])
+    releases.publish(s, now, minimum, handling_cells(s, now), "first")
 
 
 def _answers(rng: random.Random, instrument_id: str, weight: float) -> dict[str, int]:

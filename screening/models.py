@@ -21,7 +21,14 @@ from screening.cases.models import (
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
-from screening.stats.models import ScoreCount, ScoreRecord
+from screening.stats.models import (
+    ReleasedCaseCount,
+    ReleasedCount,
+    ReleasedParticipation,
+    ScoreCount,
+    ScoreRecord,
+    StatsRelease,
+)
 
 __all__ = [
     "Alert",
@@ -47,9 +54,13 @@ __all__ = [
     "OutboxMessage",
     "PasswordReset",
     "RecoveryCode",
+    "ReleasedCaseCount",
+    "ReleasedCount",
+    "ReleasedParticipation",
     "ScoreCount",
     "ScoreRecord",
     "ShredRecord",
+    "StatsRelease",
     "SubjectKey",
     "Submission",
     "TierMapping",

@@ -95,6 +95,9 @@ EXPECTED: dict[str, object] = {
     "stats.trend_export": {"dean", "supervisor", "admin"},
     "stats.cases": {"dean", "supervisor", "admin"},
     "stats.cases_export": {"dean", "supervisor", "admin"},
+    "stats.pooled": {"dean", "supervisor", "admin"},
+    "stats.pooled_chart": {"dean", "supervisor", "admin"},
+    "stats.pooled_export": {"dean", "supervisor", "admin"},
 }
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import case as when_then
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening.auth.models import Faculty, User
@@ -100,18 +100,21 @@ def facts(entries_: list[Entry]) -> list[CaseFacts]:
     ]
 
 
-#: How a case stands against its tier's time limit; every case is in exactly one of these.
-HANDLING = ("within_time", "late", "overdue", "waiting", "closed_uncontacted")
+#: Hours from opening to first contact, in bands: (key, upper bound in hours or None).
+CONTACT_BANDS = (("1h", 1), ("24h", 24), ("72h", 72), ("more", None))
 
 
-def handling_counts(
-    session: Session, now: datetime, faculty_id: int | None = None
-) -> dict[str, dict[tuple[int | str, str], int]]:
-    """Counts of cases by handling state per faculty id ("faculty") and per tier ("tier").
+def contact_band(opened_at: datetime, acknowledged_at: datetime | None) -> str:
+    """The band of hours to first contact, "" when there was none."""
+    if acknowledged_at is None:
+        return ""
+    hours = (acknowledged_at - opened_at).total_seconds() / 3600
+    return next(key for key, limit in CONTACT_BANDS if limit is None or hours <= limit)
 
-    Plain columns only, counted in SQL: no person, no note and nothing sealed is read, so the
-    anonymised statistics can show case handling. ``faculty_id`` limits it to one faculty.
-    """
+
+def handling_cells(session: Session, now: datetime) -> dict[tuple[int, str, str, str, bool], int]:
+    """Cases per (faculty id, tier, handling state, contact band, still open): what a statistics
+    release publishes. Plain columns only; read by the worker, never per page view."""
     contacted = Case.acknowledged_at.is_not(None)
     state = when_then(
         (contacted & (Case.acknowledged_at <= Case.due_at), "within_time"),
@@ -119,11 +122,10 @@ def handling_counts(
         (Case.status == "closed", "closed_uncontacted"),
         (Case.due_at < now, "overdue"),
         else_="waiting",
-    ).label("state")
-    counts: dict[str, dict[tuple[int | str, str], int]] = {}
-    for key, column in (("faculty", Case.faculty_id), ("tier", Case.tier)):
-        query = select(column, state, func.count()).group_by(column, state)
-        if faculty_id is not None:
-            query = query.where(Case.faculty_id == faculty_id)
-        counts[key] = {(group, st): int(n) for group, st, n in session.execute(query)}
-    return counts
+    )
+    columns = (Case.faculty_id, Case.tier, state, Case.opened_at, Case.acknowledged_at, Case.status)
+    cells: dict[tuple[int, str, str, str, bool], int] = {}
+    for faculty, tier, st, opened, acknowledged, status in session.execute(select(*columns)):
+        key = (faculty, tier, st, contact_band(opened, acknowledged), status != "closed")
+        cells[key] = cells.get(key, 0) + 1
+    return cells

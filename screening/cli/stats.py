@@ -1,14 +1,17 @@
-"""`stats check` and `stats rebuild`: the dashboard counts against the de-identified records."""
+"""`stats check`, `stats rebuild` and `stats release`: the counts and their published releases."""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from screening import db
 from screening.cli.common import ready
-from screening.stats import services
+from screening.db import utcnow
+from screening.stats import releases, services
 
 
 @click.group("stats")
@@ -43,3 +46,43 @@ def rebuild_command() -> None:
         keys = services.rebuild_counts(session)
         session.commit()
     click.echo(f"Recounted {keys} statistics counts from the records.")
+
+
+def release_once(app: Flask, reason: str | None = None) -> releases.Outcome | None:
+    """Publish a statistics release when one is due (or always, given a reason), if safe."""
+    from screening.cases.register import handling_cells
+
+    now = utcnow()
+    interval = timedelta(seconds=int(app.config.get("STATS_RELEASE_INTERVAL_SECONDS", 3600)))
+    with db.new_session(app) as session:
+        due = reason or releases.due_reason(session, now, interval)
+        if due is None:
+            return None
+        minimum = int(app.config["SMALL_CELL_MINIMUM"])
+        outcome = releases.publish(session, now, minimum, handling_cells(session, now), due)
+        session.commit()
+    return outcome
+
+
+@stats_group.command("release")
+@with_appcontext
+def release_command() -> None:
+    """Publish the current counts as a statistics release, if no difference reveals anyone."""
+    ready()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    outcome = release_once(app, "manual")
+    assert outcome is not None  # a reason was given, so an attempt was made
+    if outcome.status == "waiting":
+        for problem in outcome.problems[:20]:
+            click.echo(problem, err=True)
+        raise click.ClickException(
+            f"Release waits: {len(outcome.problems)} difference(s) from the published release "
+            "would reveal someone. It is published once more results have come in."
+        )
+    if outcome.status == "unchanged":
+        click.echo("Nothing new to publish; the current release stays.")
+        return
+    assert outcome.release is not None
+    click.echo(
+        f"Statistics release {outcome.release.id} published ({outcome.release.cells} counts)."
+    )

@@ -59,6 +59,9 @@ def run_once(app: Flask) -> tuple[int, int, int]:
             mark_reminded(assignment, day)
         session.commit()
     sent, failed = deliver(app.extensions["sessionmaker"], _settings(app), now)
+    from screening.cli.stats import release_once
+
+    release_once(app)  # statistics release when due and safe; otherwise it waits
     return escalated, sent, failed
 
 

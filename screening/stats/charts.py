@@ -1,34 +1,49 @@
-"""Server-rendered, script-free SVG charts of suppressed statistics, drawn with pygal.
+"""Server-rendered, script-free SVG charts of suppressed statistics, drawn without a library.
 
-The SVGs are served as separate image/svg+xml responses and used through <img> with a text
-alternative. pygal always embeds a small configuration <script> and some comments with web
-addresses, so an XML filter strips every script and comment, even with js=[]. The filter also adds
-a <desc> after the <title> and labels the root for assistive technology. Inline <style> stays: it is
-allowed inside an SVG image.
+Each chart is a self-contained image/svg+xml document used through <img> with a text
+alternative, and opens alone in a tab: it styles itself with presentation attributes only
+(fill, font-family, font-size), never a <style> element, which the app's security policy
+(style-src 'self') would block, leaving a black box.
 
-Stacked bars: pygal turns a missing (None) value into a zero-height bar whose tooltip text says
-"0". That would misreport a hidden count, so the filter drops those bars. ``chart_data``
-returns exactly the numbers that remain plotted, so tests can compare them with the table and
-the CSV.
+One chart type serves every view: a 100 % bar per group (faculty, cohort, campaign) split into
+its severity bands, so groups of different sizes compare as shares. A band keeps one colour in
+every chart: colours follow the instrument's band order along one palette from light green
+(none, minimal) to dark red (severe). Hidden counts are drawn, never dropped: a group whose size
+is hidden is a grey bar labelled "<10" or "已隐藏", and the hidden part of a shown group is one
+grey segment. Every word comes from the caller, already translated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from xml.sax.saxutils import escape, quoteattr
 
-from screening.stats.suppression import SuppressedTable
+from screening.stats.suppression import SuppressedTable, small_marker
 
 SVG_MEDIA_TYPE = "image/svg+xml"
 ChartData = tuple[tuple[str, tuple[int | None, ...]], ...]
 
-_BASE_CONFIG: dict[str, Any] = {
-    "js": [],
-    "disable_xml_declaration": True,
-    "explicit_size": False,
-    "show_legend": True,
-    "legend_at_bottom": True,
-}
+#: Severity palette, lightest (no or minimal symptoms) to darkest (severe); with the text colour
+#: that stays readable on each.
+PALETTE = (
+    ("#a6d96a", "#1d2433"),
+    ("#fee08b", "#1d2433"),
+    ("#fdae61", "#1d2433"),
+    ("#e8603c", "#1d2433"),
+    ("#a50026", "#ffffff"),
+)
+HIDDEN_FILL, HIDDEN_STROKE, INK, MUTED = "#e2e8f0", "#4a5568", "#1d2433", "#4a5568"
+FONT = "'Noto Sans CJK SC', 'Source Han Sans SC', 'PingFang SC', 'Microsoft YaHei', sans-serif"
+WIDTH, PAD, FONT_SIZE, BAR = 360, 10, 15, 26
+
+
+def band_colours(n: int) -> list[tuple[str, str]]:
+    """(fill, text colour) for n ordered bands, spread from the first to the last of PALETTE."""
+    if n <= 1:
+        return [PALETTE[0]]
+    last = len(PALETTE) - 1
+    return [PALETTE[round(i * last / (n - 1))] for i in range(n)]
 
 
 def chart_data(table: SuppressedTable) -> ChartData:
@@ -37,116 +52,176 @@ def chart_data(table: SuppressedTable) -> ChartData:
     return tuple(zip(table.col_labels, (tuple(col) for col in columns), strict=True))
 
 
-def _local(tag: object) -> str:
-    """Element name without any namespace."""
-    return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
+@dataclass(frozen=True)
+class ChartText:
+    """Every word a chart shows, in the reader's language."""
+
+    title: str
+    subtitle: str
+    description: str
+    hidden: str
+    empty: str
+    count: Callable[[int], str]
 
 
-def _classes(element: Any) -> set[str]:
-    """The element's class names."""
-    return set(element.get("class", "").split())
+def text_width(text: str, size: float = FONT_SIZE) -> float:
+    """Estimated rendered width: CJK characters are square, others about half as wide."""
+    return sum(size if ord(ch) >= 0x2E80 else size * 0.58 for ch in text)
 
 
-def _make_filter(description: str, hidden: Sequence[Sequence[bool]] | None) -> Any:
-    """Build the XML filter that strips scripts and comments, drops hidden bars and adds desc."""
-
-    def clean(root: Any) -> Any:
-        parents = {child: parent for parent in root.iter() for child in parent}
-        for element in list(root.iter()):
-            if not isinstance(element.tag, str) or _local(element.tag) == "script":
-                parents[element].remove(element)
-        if hidden is not None:
-            _drop_hidden_bars(root, hidden)
-        chart_id = root.get("id", "chart")
-        title = next((el for el in root if _local(el.tag) == "title"), None)
-        desc = root.makeelement("desc", {"id": f"{chart_id}-desc"})
-        desc.text = description
-        labelled_by = f"{chart_id}-desc"
-        if title is None:
-            root.insert(0, desc)
+def _wrap(text: str, width: float, size: float) -> list[str]:
+    """Split text into lines that fit width, at spaces where there are any."""
+    lines, line = [], ""
+    tokens = text.split(" ") if " " in text else list(text)
+    joiner = " " if " " in text else ""
+    for token in tokens:
+        candidate = f"{line}{joiner}{token}" if line else token
+        if line and text_width(candidate, size) > width:
+            lines.append(line)
+            line = token
         else:
-            title.set("id", f"{chart_id}-title")
-            root.insert(list(root).index(title) + 1, desc)
-            labelled_by = f"{chart_id}-title {labelled_by}"
-        root.set("role", "img")
-        root.set("aria-labelledby", labelled_by)
-        return root
-
-    return clean
+            line = candidate
+    return [*lines, line] if line else lines
 
 
-def _drop_hidden_bars(root: Any, hidden: Sequence[Sequence[bool]]) -> None:
-    """Remove the zero-height bars pygal draws for hidden (None) values, series by series."""
-    for element in root.iter():
-        classes = _classes(element)
-        if "series" not in classes:
+def _text(x: float, y: float, content: str, **attrs: object) -> str:
+    """A <text> element with presentation attributes."""
+    extra = "".join(f" {k.replace('_', '-')}={quoteattr(str(v))}" for k, v in attrs.items())
+    return f'<text x="{x:.1f}" y="{y:.1f}"{extra}>{escape(content)}</text>'
+
+
+def _rect(x: float, y: float, w: float, h: float, fill: str, **attrs: object) -> str:
+    """A <rect> element with presentation attributes (data-* for tests and assistive tools)."""
+    extra = "".join(f" {k.replace('_', '-')}={quoteattr(str(v))}" for k, v in attrs.items())
+    return f'<rect x="{x:.1f}" y="{y:.1f}" width="{w:.1f}" height="{h:.1f}" fill="{fill}"{extra}/>'
+
+
+def _hidden_marker(shown: object, minimum: int, hidden: str) -> str:
+    """ "<10" for an entry hidden as small, the hidden label for one hidden to protect others."""
+    return small_marker(minimum) if shown == small_marker(minimum) else hidden
+
+
+def _group(
+    table: SuppressedTable, r: int, y: float, colours: Sequence[tuple[str, str]], text: ChartText
+) -> list[str]:
+    """The label line and the bar of one group."""
+    n_cols = table.shape[1]
+    inner = WIDTH - 2 * PAD
+    total = table.visible_value(r, n_cols)
+    right = (
+        text.count(total)
+        if total is not None
+        else _hidden_marker(table.grid[r][n_cols], table.minimum, text.hidden)
+    )
+    label_space = inner - text_width(right) - 8
+    label = table.row_labels[r]
+    while text_width(label) > label_space and len(label) > 1:
+        label = label[:-2] + "…"
+    out = [
+        _text(PAD, y + FONT_SIZE, label, fill=INK),
+        _text(WIDTH - PAD, y + FONT_SIZE, right, fill=MUTED, text_anchor="end"),
+    ]
+    top = y + FONT_SIZE + 6
+    if total is None or total == 0:
+        out.append(
+            _rect(PAD, top, inner, BAR, HIDDEN_FILL, stroke=HIDDEN_STROKE, stroke_dasharray="4 3")
+        )
+        out.append(_text(WIDTH / 2, top + BAR * 0.68, right, fill=INK, text_anchor="middle"))
+        return out
+    x, shown_sum = float(PAD), 0
+    for c in range(n_cols):
+        value = table.visible_value(r, c)
+        if not value:
             continue
-        index = next(int(c[len("serie-") :]) for c in classes if c.startswith("serie-"))
-        for group in element:
-            if "bars" not in _classes(group):
-                continue
-            bars = [bar for bar in group if "bar" in _classes(bar)]
-            if len(bars) != len(hidden[index]):
-                raise AssertionError("pygal drew an unexpected number of bars")
-            for bar, is_hidden in zip(bars, hidden[index], strict=True):
-                if is_hidden:
-                    group.remove(bar)
+        shown_sum += value
+        width = inner * value / total
+        fill, ink = colours[c]
+        out.append(_rect(x, top, width, BAR, fill, data_band=table.col_labels[c], data_value=value))
+        if width >= text_width(str(value), 13) + 6:
+            out.append(
+                _text(
+                    x + width / 2,
+                    top + BAR * 0.68,
+                    str(value),
+                    fill=ink,
+                    font_size=13,
+                    text_anchor="middle",
+                )
+            )
+        x += width
+    if shown_sum < total:
+        width = inner * (total - shown_sum) / total
+        out.append(
+            _rect(
+                x,
+                top,
+                width,
+                BAR,
+                HIDDEN_FILL,
+                stroke=HIDDEN_STROKE,
+                stroke_dasharray="4 3",
+                data_hidden="1",
+            )
+        )
+        if width >= text_width(text.hidden, 13) + 6:
+            out.append(
+                _text(
+                    x + width / 2,
+                    top + BAR * 0.68,
+                    text.hidden,
+                    fill=INK,
+                    font_size=13,
+                    text_anchor="middle",
+                )
+            )
+    return out
 
 
-def _render(chart: Any) -> str:
-    """Render a configured pygal chart to SVG text."""
-    return str(chart.render(is_unicode=True))
+def _legend(labels: Sequence[str], colours: Sequence[tuple[str, str]], hidden: str, y: float):
+    """Swatches for every band and for hidden counts, wrapped over as many lines as needed."""
+    out, x = [], float(PAD)
+    items = [*zip(labels, (c[0] for c in colours), strict=True), (hidden, HIDDEN_FILL)]
+    for label, fill in items:
+        width = 18 + text_width(label, 14) + 14
+        if x > PAD and x + width > WIDTH - PAD:
+            x, y = float(PAD), y + 24
+        stroke = {"stroke": HIDDEN_STROKE} if fill == HIDDEN_FILL else {}
+        out.append(_rect(x, y, 14, 14, fill, **stroke))
+        out.append(_text(x + 18, y + 12, label, fill=INK, font_size=14))
+        x += width
+    return out, y + 24
 
 
-def stacked_bands_chart(
-    table: SuppressedTable,
-    title: str,
-    *,
-    description: str,
-    x_title: str | None = None,
-    y_title: str | None = None,
+def band_chart(
+    table: SuppressedTable | None, colours: Sequence[tuple[str, str]], text: ChartText
 ) -> str:
-    """Stacked bars of bands (columns) per group (rows); hidden cells are not plotted at all."""
-    data = chart_data(table)
-    import pygal  # loaded with the first chart: it slows start-up
-
-    chart = pygal.StackedBar(
-        title=title,
-        x_title=x_title,
-        y_title=y_title,
-        print_values=True,
-        print_zeroes=False,
-        **_BASE_CONFIG,
+    """Bars of bands per group, from the suppressed table only; None draws the empty chart."""
+    body: list[str] = []
+    y = float(PAD)
+    for line in _wrap(text.title, WIDTH - 2 * PAD, 17):
+        body.append(_text(PAD, y + 17, line, fill=INK, font_size=17, font_weight="bold"))
+        y += 23
+    if text.subtitle:
+        body.append(_text(PAD, y + 14, text.subtitle, fill=MUTED, font_size=13))
+        y += 22
+    y += 6
+    if table is None or not table.row_labels:
+        body.append(_text(WIDTH / 2, y + 30, text.empty, fill=MUTED, text_anchor="middle"))
+        y += 50
+    else:
+        legend, y = _legend(table.col_labels, colours, text.hidden, y)
+        body += legend
+        y += 4
+        for r in range(table.shape[0]):
+            body += _group(table, r, y, colours, text)
+            y += FONT_SIZE + 6 + BAR + 12
+    height = y + PAD
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {WIDTH} {height:.0f}" '
+        f'role="img" aria-labelledby="chart-title chart-desc" font-family="{escape(FONT)}" '
+        f'font-size="{FONT_SIZE}">'
+        f'<title id="chart-title">{escape(text.title)}</title>'
+        f'<desc id="chart-desc">{escape(text.description)}</desc>'
+        f"{_rect(0, 0, WIDTH, height, '#ffffff')}"
+        f"{''.join(body)}</svg>"
     )
-    chart.x_labels = list(table.row_labels)
-    for label, values in data:
-        chart.add(label, list(values))
-    hidden = [[value is None for value in values] for _, values in data]
-    chart.add_xml_filter(_make_filter(description, hidden))
-    return _render(chart)
-
-
-def trend_chart(
-    series: Mapping[str, Sequence[float | None]],
-    x_labels: Sequence[str],
-    title: str,
-    *,
-    description: str,
-    y_title: str | None = None,
-) -> str:
-    """Lines across campaigns; None leaves a gap rather than inventing a value."""
-    import pygal
-
-    chart = pygal.Line(
-        title=title,
-        y_title=y_title,
-        allow_interruptions=True,
-        **_BASE_CONFIG,
-    )
-    chart.x_labels = list(x_labels)
-    for label, values in series.items():
-        if len(values) != len(x_labels):
-            raise ValueError(f"series {label!r} needs one value per x label")
-        chart.add(label, list(values))
-    chart.add_xml_filter(_make_filter(description, None))
-    return _render(chart)

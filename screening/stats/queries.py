@@ -1,7 +1,8 @@
-"""Fixed aggregate queries over the de-identified counts: indexed GROUP BY, never decryption.
+"""Fixed aggregate queries over the published release: indexed GROUP BY, never decryption.
 
-The counts (`ScoreCount`) are kept in each submission's transaction, so a view sums at most a
-few thousand counter rows however many students took part.
+Deans read the counts of the latest statistics release (`ReleasedCount`), never the live
+counts, so two views a submission apart cannot be subtracted (see releases.py). A view sums at
+most a few thousand rows however many students took part.
 
 Every function takes a ``Scope``: a dean tied to a faculty gets ``Scope(faculty_id)`` and the
 faculty filter is part of the SQL, so other faculties' rows are never read for them. Callers choose
@@ -16,15 +17,15 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session
 
-from screening.campaigns.models import Assignment, Campaign, CampaignInstrument
-from screening.stats.models import ScoreCount
+from screening.campaigns.models import Campaign, CampaignInstrument
+from screening.stats.models import ReleasedCaseCount, ReleasedCount, ReleasedParticipation
 
 #: Raw counts keyed by (group, column); they hold true values and must be suppressed first.
 Counts = dict[tuple[int, str], int]
 
 
 #: The number of results in a group: the sum of its counter rows.
-_N = func.sum(ScoreCount.n)
+_N = func.sum(ReleasedCount.n)
 
 
 @dataclass(frozen=True)
@@ -37,22 +38,18 @@ class Scope:
 def _scoped(query: Select, scope: Scope) -> Select:
     """Add the faculty filter of a scoped viewer."""
     if scope.faculty_id is not None:
-        query = query.where(ScoreCount.faculty_id == scope.faculty_id)
+        query = query.where(ReleasedCount.faculty_id == scope.faculty_id)
     return query
 
 
 def _overall(campaign_id: int, instrument_id: Any) -> list[Any]:
-    """Conditions selecting the overall (not subscale) results of one campaign and instrument."""
-    return [
-        ScoreCount.campaign_id == campaign_id,
-        ScoreCount.instrument_id == instrument_id,
-        ScoreCount.subscale == "",
-    ]
+    """Conditions selecting the overall results of one campaign and instrument."""
+    return [ReleasedCount.campaign_id == campaign_id, ReleasedCount.instrument_id == instrument_id]
 
 
 def _has_results(scope: Scope, *conditions: Any) -> Any:
     """EXISTS over the counts: an index probe that stops at the first matching row."""
-    query = select(ScoreCount.n).where(*conditions)
+    query = select(ReleasedCount.n).where(*conditions)
     return _scoped(query, scope).exists()
 
 
@@ -60,7 +57,7 @@ def campaigns_with_results(session: Session, scope: Scope) -> list[tuple[int, st
     """(id, name) of campaigns that have any results in scope, newest first."""
     query = (
         select(Campaign.id, Campaign.name)
-        .where(_has_results(scope, ScoreCount.campaign_id == Campaign.id))
+        .where(_has_results(scope, ReleasedCount.campaign_id == Campaign.id))
         .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
     )
     return [(cid, name) for cid, name in session.execute(query)]
@@ -79,9 +76,7 @@ def instruments_with_results(session: Session, scope: Scope) -> list[str]:
     """Instrument ids with results in any campaign, in scope, sorted."""
     ids = select(CampaignInstrument.instrument_id).distinct().subquery()
     query = select(ids.c.instrument_id).where(
-        _has_results(
-            scope, ScoreCount.instrument_id == ids.c.instrument_id, ScoreCount.subscale == ""
-        )
+        _has_results(scope, ReleasedCount.instrument_id == ids.c.instrument_id)
     )
     return sorted(session.scalars(query))
 
@@ -91,9 +86,9 @@ def bands_by_faculty(
 ) -> Counts:
     """Count of results per (faculty id, band)."""
     query = _scoped(
-        select(ScoreCount.faculty_id, ScoreCount.band, _N)
+        select(ReleasedCount.faculty_id, ReleasedCount.band, _N)
         .where(*_overall(campaign_id, instrument_id))
-        .group_by(ScoreCount.faculty_id, ScoreCount.band),
+        .group_by(ReleasedCount.faculty_id, ReleasedCount.band),
         scope,
     )
     return {(fac, band): int(n) for fac, band, n in session.execute(query)}
@@ -102,9 +97,9 @@ def bands_by_faculty(
 def bands_by_cohort(session: Session, campaign_id: int, instrument_id: str, scope: Scope) -> Counts:
     """Count of results per (cohort year, band)."""
     query = _scoped(
-        select(ScoreCount.cohort_year, ScoreCount.band, _N)
+        select(ReleasedCount.cohort_year, ReleasedCount.band, _N)
         .where(*_overall(campaign_id, instrument_id))
-        .group_by(ScoreCount.cohort_year, ScoreCount.band),
+        .group_by(ReleasedCount.cohort_year, ReleasedCount.band),
         scope,
     )
     return {(year, band): int(n) for year, band, n in session.execute(query)}
@@ -116,13 +111,13 @@ def flags_by_faculty(
     """Per faculty: results ("total"), positive screens ("positive") and critical ("critical")."""
     query = _scoped(
         select(
-            ScoreCount.faculty_id,
+            ReleasedCount.faculty_id,
             _N,
-            func.sum(case((ScoreCount.positive, ScoreCount.n), else_=0)),
-            func.sum(case((ScoreCount.critical, ScoreCount.n), else_=0)),
+            func.sum(case((ReleasedCount.positive, ReleasedCount.n), else_=0)),
+            func.sum(case((ReleasedCount.critical, ReleasedCount.n), else_=0)),
         )
         .where(*_overall(campaign_id, instrument_id))
-        .group_by(ScoreCount.faculty_id),
+        .group_by(ReleasedCount.faculty_id),
         scope,
     )
     counts: Counts = {}
@@ -136,9 +131,9 @@ def flags_by_faculty(
 def bands_by_campaign(session: Session, instrument_id: str, scope: Scope) -> Counts:
     """Count of results per (campaign id, band) across all campaigns, for the trend."""
     query = _scoped(
-        select(ScoreCount.campaign_id, ScoreCount.band, _N)
-        .where(ScoreCount.instrument_id == instrument_id, ScoreCount.subscale == "")
-        .group_by(ScoreCount.campaign_id, ScoreCount.band),
+        select(ReleasedCount.campaign_id, ReleasedCount.band, _N)
+        .where(ReleasedCount.instrument_id == instrument_id)
+        .group_by(ReleasedCount.campaign_id, ReleasedCount.band),
         scope,
     )
     return {(cid, band): int(n) for cid, band, n in session.execute(query)}
@@ -146,20 +141,89 @@ def bands_by_campaign(session: Session, instrument_id: str, scope: Scope) -> Cou
 
 def participation_by_faculty(session: Session, campaign_id: int, scope: Scope) -> Counts:
     """Per faculty (the student's when assigned): assigned students ("assigned") and those who
-    completed ("completed"). Read from ix_assignments_participation alone."""
-    query = (
-        select(
-            Assignment.faculty_id,
-            func.count(),
-            func.sum(case((Assignment.status == "completed", 1), else_=0)),
-        )
-        .where(Assignment.campaign_id == campaign_id, Assignment.faculty_id.is_not(None))
-        .group_by(Assignment.faculty_id)
-    )
+    completed ("completed"), as of the latest release."""
+    query = select(
+        ReleasedParticipation.faculty_id,
+        ReleasedParticipation.assigned,
+        ReleasedParticipation.completed,
+    ).where(ReleasedParticipation.campaign_id == campaign_id)
     if scope.faculty_id is not None:
-        query = query.where(Assignment.faculty_id == scope.faculty_id)
+        query = query.where(ReleasedParticipation.faculty_id == scope.faculty_id)
     counts: Counts = {}
     for fac, assigned, completed in session.execute(query):
         counts[(fac, "assigned")] = int(assigned)
-        counts[(fac, "completed")] = int(completed or 0)
+        counts[(fac, "completed")] = int(completed)
     return counts
+
+
+def case_counts(session: Session, scope: Scope) -> dict[str, Counts]:
+    """Released case-handling counts by faculty and by tier: handling state ("faculty",
+    "tier"), contact band ("contact-faculty", "contact-tier"), open or closed ("open-…")."""
+    query = select(
+        ReleasedCaseCount.faculty_id,
+        ReleasedCaseCount.tier,
+        ReleasedCaseCount.state,
+        ReleasedCaseCount.contact,
+        ReleasedCaseCount.open,
+        ReleasedCaseCount.n,
+    )
+    if scope.faculty_id is not None:
+        query = query.where(ReleasedCaseCount.faculty_id == scope.faculty_id)
+    counts: dict[str, dict[Any, int]] = {
+        "faculty": {},
+        "tier": {},
+        "contact-faculty": {},
+        "contact-tier": {},
+        "open-faculty": {},
+        "open-tier": {},
+    }
+    for fac, tier, state, contact, is_open, n in session.execute(query):
+        status = "open" if is_open else "closed"
+        for key, cell in (
+            ("faculty", (fac, state)),
+            ("tier", (tier, state)),
+            ("open-faculty", (fac, status)),
+            ("open-tier", (tier, status)),
+        ):
+            counts[key][cell] = counts[key].get(cell, 0) + n
+        if contact:
+            for key, cell in (
+                ("contact-faculty", (fac, contact)),
+                ("contact-tier", (tier, contact)),
+            ):
+                counts[key][cell] = counts[key].get(cell, 0) + n
+    return counts
+
+
+def last_campaigns(session: Session, instrument_id: str, scope: Scope, count: int) -> list[int]:
+    """Ids of the latest ``count`` campaigns with released results of the instrument in scope."""
+    query = (
+        select(Campaign.id)
+        .where(
+            _has_results(
+                scope,
+                ReleasedCount.campaign_id == Campaign.id,
+                ReleasedCount.instrument_id == instrument_id,
+            )
+        )
+        .order_by(Campaign.opens_at.desc(), Campaign.id.desc())
+        .limit(count)
+    )
+    return list(session.scalars(query))
+
+
+def pooled_bands(
+    session: Session, campaign_ids: list[int], instrument_id: str, scope: Scope, by: str
+) -> Counts:
+    """Count of results per (faculty id or cohort year, band) over several campaigns pooled."""
+    group = ReleasedCount.faculty_id if by == "faculty" else ReleasedCount.cohort_year
+    query = _scoped(
+        select(group, ReleasedCount.band, _N)
+        .where(
+            ReleasedCount.campaign_id.in_(campaign_ids),
+            ReleasedCount.instrument_id == instrument_id,
+        )
+        .group_by(group, ReleasedCount.band),
+        scope,
+    )
+    return {(g, band): int(n) for g, band, n in session.execute(query)}

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import pgettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,7 +21,14 @@ from screening.campaigns.models import Campaign
 from screening.instruments import Library
 from screening.stats import queries
 from screening.stats.queries import Counts, Scope
-from screening.stats.suppression import CountTable, Shown, SuppressedTable, row_rates, suppress
+from screening.stats.suppression import (
+    COMPLEMENT_MARKER,
+    CountTable,
+    Shown,
+    SuppressedTable,
+    row_rates,
+    suppress,
+)
 from screening.templating import TIER_LABELS
 
 #: The fixed views of one campaign and instrument; nothing else can be asked for.
@@ -41,16 +49,49 @@ class View:
     #: Share of the row total in the first column, None where it would rest on hidden counts.
     rates: tuple[float | None, ...] | None = None
     rate_label: str = ""
+    #: A text per row (e.g. the median band), "—" where it would rest on hidden counts.
+    notes: tuple[str, ...] | None = None
+    note_label: str = ""
 
     def rows(self) -> list[list[Shown]]:
         """Header, body and totals rows exactly as shown on the page and in the CSV."""
-        rows = [list(row) for row in self.table.to_rows(_("Total"), self.corner)]
+        hidden = _("Hidden")
+        rows = [
+            [hidden if value == COMPLEMENT_MARKER else value for value in row]
+            for row in self.table.to_rows(pgettext("sum of counts", "Total"), self.corner)
+        ]
         if self.rates is not None:
             rows[0].append(self.rate_label)
             for row, rate in zip(rows[1:-1], self.rates, strict=True):
                 row.append(format_rate(rate))
             rows[-1].append(format_rate(self.overall_rate()))
+        if self.notes is not None:
+            rows[0].append(self.note_label)
+            for row, note in zip(rows[1:-1], self.notes, strict=True):
+                row.append(note)
+            rows[-1].append(NOT_SHOWN)
         return rows
+
+    def share_rows(self) -> list[list[str]]:
+        """Each column's share of each row (and of all rows), a dash where it rests on hidden
+        counts: faculties and cohorts compare as rates over the groups that are shown."""
+        n_cols = self.table.shape[1]
+        shares = [row_rates(self.table, c) for c in range(n_cols)]
+        grand = self.table.grand_total()
+        overall = [
+            format_rate(
+                None
+                if grand is None or grand < self.table.minimum or part is None
+                else part / grand
+            )
+            for part in self.table.col_totals()
+        ]
+        header = [self.corner, *self.table.col_labels]
+        body = [
+            [label, *(format_rate(shares[c][r]) for c in range(n_cols))]
+            for r, label in enumerate(self.table.row_labels)
+        ]
+        return [header, *body, [pgettext("sum of counts", "Total"), *overall]]
 
     def overall_rate(self) -> float | None:
         """The first column's share of the grand total, when both are shown and not small."""
@@ -144,7 +185,12 @@ def campaign_view(
         if key == "faculty":
             names = faculty_names(session, lang)
             title, corner = _("Results by faculty and band"), _("Faculty")
-            return View(key, title, corner, _table(counts, groups, names.get, columns, minimum))
+            return View(
+                key,
+                title,
+                corner,
+                _table(counts, groups, lambda g: names.get(g, str(g)), columns, minimum),
+            )
         title, corner = _("Results by cohort and band"), _("Cohort")
         return View(key, title, corner, _table(counts, groups, str, columns, minimum))
     if key in ("positive", "critical"):
@@ -157,7 +203,8 @@ def campaign_view(
         if key == "positive":
             title, cols = _("Positive screens"), [("yes", _("Positive")), ("no", _("Not positive"))]
         else:
-            title, cols = _("Critical answers"), [("yes", _("Critical")), ("no", _("Not critical"))]
+            title = _("Critical answers")
+            cols = [("yes", _("With a critical answer")), ("no", _("Without a critical answer"))]
         return _rate_view(session, key, title, split, cols, lang, minimum)
     raise KeyError(key)
 
@@ -190,7 +237,7 @@ def _rate_view(
     """A faculty x (yes, no) table with the share of yes, only over unsuppressed rows."""
     names = faculty_names(session, lang)
     groups = sorted({g for g, _c in split})
-    table = _table(split, groups, names.get, cols, minimum)
+    table = _table(split, groups, lambda g: names.get(g, str(g)), cols, minimum)
     return View(key, title, _("Faculty"), table, row_rates(table, 0), _("Rate"))
 
 
@@ -247,8 +294,29 @@ HANDLING_COLUMNS = (
     ("waiting", _l("Not yet due")),
     ("closed_uncontacted", _l("Closed without recorded contact")),
 )
+#: Hours from opening a case to the first contact, in bands (as cases.register.CONTACT_BANDS).
+CONTACT_COLUMNS = (
+    ("1h", _l("Within 1 hour")),
+    ("24h", _l("1 to 24 hours")),
+    ("72h", _l("24 to 72 hours")),
+    ("more", _l("More than 72 hours")),
+)
+OPEN_COLUMNS = (("open", _l("Still open")), ("closed", _l("Closed cases")))
 #: Tiers in order of urgency; unknown tiers follow.
 TIER_ORDER = ("crisis", "high", "moderate", "none")
+
+
+def median_band(counts: Sequence[int], labels: Sequence[str]) -> str:
+    """The label of the band holding the median of counts per ordered band."""
+    total = sum(counts)
+    if not total:
+        return NOT_SHOWN
+    running = 0
+    for count, label in zip(counts, labels, strict=True):
+        running += count
+        if 2 * running >= total:
+            return label
+    return labels[-1]
 
 
 def case_handling_views(
@@ -258,38 +326,94 @@ def case_handling_views(
     lang: str,
     minimum: int,
 ) -> list[View]:
-    """Cases by handling state per faculty and per tier, suppressed, with the on-time share."""
-    columns = [(key, str(label)) for key, label in HANDLING_COLUMNS]
+    """Case handling per faculty and per tier, suppressed: state against the time limit (with
+    the on-time share), open cases, and hours to first contact in bands (with the median band)."""
+    names = faculty_names(session, lang)
+    specs = (
+        (
+            "",
+            HANDLING_COLUMNS,
+            {"faculty": _("Case handling by faculty"), "tier": _("Case handling by tier")},
+            _("Share contacted within time"),
+        ),
+        (
+            "open-",
+            OPEN_COLUMNS,
+            {"faculty": _("Open cases by faculty"), "tier": _("Open cases by tier")},
+            _("Share still open"),
+        ),
+        (
+            "contact-",
+            CONTACT_COLUMNS,
+            {
+                "faculty": _("Hours to first contact by faculty"),
+                "tier": _("Hours to first contact by tier"),
+            },
+            "",
+        ),
+    )
     views = []
-    by_faculty = counts.get("faculty", {})
-    if by_faculty:
-        names = faculty_names(session, lang)
-        groups = sorted({g for g, _s in by_faculty})
-        table = _table(by_faculty, groups, lambda g: names.get(g, str(g)), columns, minimum)
-        views.append(
-            View(
-                "cases-faculty",
-                _("Case handling by faculty"),
-                _("Faculty"),
-                table,
-                row_rates(table, 0),
-                _("Within time"),
+    for prefix, spec_columns, titles, rate_label in specs:
+        columns = [(key, str(label)) for key, label in spec_columns]
+        for kind in ("faculty", "tier"):
+            found = counts.get(prefix + kind, {})
+            if not found:
+                continue
+            present = {g for g, _s in found}
+            if kind == "faculty":
+                groups: list[Any] = sorted(present)
+                label = lambda g: names.get(g, str(g))  # noqa: E731
+                corner = _("Faculty")
+            else:
+                groups = [t for t in TIER_ORDER if t in present] + sorted(present - set(TIER_ORDER))
+                label = lambda t: str(TIER_LABELS.get(t, t))  # noqa: E731
+                corner = _("Tier")
+            table = _table(found, groups, label, columns, minimum)
+            key = f"cases-{prefix}{kind}"
+            heading = titles[kind]
+            if rate_label:
+                views.append(View(key, heading, corner, table, row_rates(table, 0), rate_label))
+                continue
+            labels = [lbl for _k, lbl in columns]
+            medians = tuple(
+                median_band([found.get((g, k), 0) for k, _l in columns], labels)
+                if table.visible_value(r, len(columns)) is not None
+                else NOT_SHOWN
+                for r, g in enumerate(groups)
             )
-        )
-    by_tier = counts.get("tier", {})
-    if by_tier:
-        present = {g for g, _s in by_tier}
-        groups = [t for t in TIER_ORDER if t in present] + sorted(present - set(TIER_ORDER))
-        label = lambda t: str(TIER_LABELS.get(t, t))  # noqa: E731
-        table = _table(by_tier, groups, label, columns, minimum)
-        views.append(
-            View(
-                "cases-tier",
-                _("Case handling by tier"),
-                _("Tier"),
-                table,
-                row_rates(table, 0),
-                _("Within time"),
-            )
-        )
+            views.append(View(key, heading, corner, table, notes=medians, note_label=_("Median")))
     return views
+
+
+#: How many of the latest campaigns a pooled view may add up: fixed choices, never user input.
+POOLED_CHOICES = (2, 3, 5)
+
+
+def pooled_view(
+    session: Session,
+    library: Library,
+    key: str,
+    instrument_id: str,
+    last: int,
+    scope: Scope,
+    *,
+    lang: str,
+    minimum: int,
+) -> View | None:
+    """Bands per faculty or cohort over the latest campaigns pooled, so that a small faculty
+    still sees figures without any lowering of the minimum; None without results."""
+    if last not in POOLED_CHOICES or key not in ("faculty", "cohort"):
+        raise KeyError(key)
+    ids = queries.last_campaigns(session, instrument_id, scope, last)
+    counts = queries.pooled_bands(session, ids, instrument_id, scope, key) if ids else {}
+    if not counts:
+        return None
+    columns = band_columns(library, instrument_id, {b for _g, b in counts}, lang)
+    groups = sorted({g for g, _b in counts})
+    if key == "faculty":
+        names = faculty_names(session, lang)
+        title = _("Results by faculty and band, latest %(n)s campaigns pooled", n=len(ids))
+        table = _table(counts, groups, lambda g: names.get(g, str(g)), columns, minimum)
+        return View(f"pooled-{key}", title, _("Faculty"), table)
+    title = _("Results by cohort and band, latest %(n)s campaigns pooled", n=len(ids))
+    return View(f"pooled-{key}", title, _("Cohort"), _table(counts, groups, str, columns, minimum))

@@ -11,7 +11,7 @@ from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, render_template
 from flask.blueprints import BlueprintSetupState
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -21,10 +21,8 @@ from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.models import Campaign
-from screening.cases.register import handling_counts
 from screening.csvexport import to_csv
-from screening.db import utcnow
-from screening.stats import charts, queries, reports
+from screening.stats import charts, queries, releases, reports
 from screening.stats.queries import Scope
 from screening.stats.suppression import DEFAULT_MINIMUM, check_minimum
 from screening.templating import register_nav
@@ -56,6 +54,16 @@ def _lang() -> str:
 def _settings() -> dict[str, Any]:
     """Keyword arguments every view builder needs."""
     return {"lang": _lang(), "minimum": int(current_app.config["SMALL_CELL_MINIMUM"])}
+
+
+def released() -> str | None:
+    """The "Data released at …" line of the published release, None before the first one."""
+    release = releases.current(db.session())
+    if release is None:
+        return None
+    return _(
+        "Data released at %(time)s", time=format_datetime(release.published_at, "yyyy-MM-dd HH:mm")
+    )
 
 
 def _campaign(campaign_id: int) -> Campaign:
@@ -106,6 +114,7 @@ def index() -> str:
         campaigns=queries.campaigns_with_results(s, _scope()),
         instruments=instruments,
         scoped=_scope().faculty_id is not None,
+        released=released(),
     )
 
 
@@ -121,6 +130,7 @@ def campaign(campaign_id: int) -> str:
         participation=participation,
         sections=_sections(campaign_id),
         minimum=_settings()["minimum"],
+        released=released(),
     )
 
 
@@ -142,14 +152,27 @@ def chart(campaign_id: int, instrument_id: str, key: str) -> Response:
     if view is None:
         abort(404)
     title = reports.instrument_title(library, instrument_id, _lang())
-    svg = charts.stacked_bands_chart(
-        view.table,
-        f"{title}: {view.title}",
-        description=_("Stacked bars; small or protected counts are not drawn."),
-        x_title=view.corner,
-        y_title=_("Number of results"),
-    )
+    svg = _chart(view, f"{title}: {view.title}")
     return Response(svg, mimetype=charts.SVG_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
+def _chart(view: reports.View | None, title: str) -> str:
+    """The SVG of a view's table, every word in the viewer's language."""
+    text = charts.ChartText(
+        title=title,
+        subtitle=released() or "",
+        description=_(
+            "Share of each band per group; hidden counts are drawn grey and labelled. "
+            "The same figures are in the table beside the chart."
+        ),
+        hidden=_("Hidden"),
+        empty=_("No figures published"),
+        count=lambda n: _("%(n)s in total", n=n),
+    )
+    columns = len(view.table.col_labels) if view is not None else 0
+    return charts.band_chart(
+        None if view is None else view.table, charts.band_colours(columns), text
+    )
 
 
 def _csv(rows: list[list[Any]], filename: str) -> Response:
@@ -169,7 +192,7 @@ def _csv(rows: list[list[Any]], filename: str) -> Response:
 def campaign_export(campaign_id: int) -> Response:
     """Every table of the campaign page as shown (suppressed), audited."""
     found = _campaign(campaign_id)
-    rows: list[list[Any]] = [[found.name]]
+    rows: list[list[Any]] = [[found.name], [released() or ""]]
     participation = reports.participation_view(db.session(), campaign_id, _scope(), **_settings())
     if participation is not None:
         rows += [[], [participation.title], *participation.rows()]
@@ -211,6 +234,7 @@ def trend(instrument_id: str) -> str:
         title=reports.instrument_title(library, instrument_id, _lang()),
         trend=found,
         minimum=_settings()["minimum"],
+        released=released(),
     )
 
 
@@ -220,17 +244,8 @@ def trend_chart(instrument_id: str) -> Response:
     """Lines of each band's share per campaign; gaps where a share is not published."""
     found = _trend(instrument_id)
     library = current_app.extensions["library"]
-    series = {
-        label: [None if v is None else round(v * 100, 1) for v in values]
-        for label, values in found.shares.items()
-    }
-    svg = charts.trend_chart(
-        series,
-        list(found.view.table.row_labels),
-        reports.instrument_title(library, instrument_id, _lang()),
-        description=_("Share of each band per campaign; gaps where a share is not published."),
-        y_title=_("Share of results (%)"),
-    )
+    title = reports.instrument_title(library, instrument_id, _lang())
+    svg = _chart(found.view, _("Trend: %(instrument)s", instrument=title))
     return Response(svg, mimetype=charts.SVG_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
 
 
@@ -248,15 +263,82 @@ def trend_export(instrument_id: str) -> Response:
         target_id=instrument_id,
     )
     s.commit()
-    rows = [*found.view.rows(), [], [_("Share of results")], *found.share_rows()]
+    rows: list[list[Any]] = [[released() or ""], [], *found.view.rows(), []]
+    rows.append([_("Share of results")])
+    rows += found.share_rows()
     return _csv(rows, f"statistics-trend-{instrument_id}.csv")
+
+
+def _pooled(instrument_id: str, last: int) -> list[reports.View]:
+    """The pooled views of an instrument for this viewer, or 404 for an unknown choice."""
+    if last not in reports.POOLED_CHOICES:
+        abort(404)
+    if instrument_id not in queries.instruments_with_results(db.session(), _scope()):
+        abort(404)
+    library = current_app.extensions["library"]
+    views = [
+        reports.pooled_view(
+            db.session(), library, key, instrument_id, last, _scope(), **_settings()
+        )
+        for key in ("faculty", "cohort")
+    ]
+    return [v for v in views if v is not None]
+
+
+@bp.route("/pooled/<instrument_id>/<int:last>")
+@roles_required(*VIEWERS)
+def pooled(instrument_id: str, last: int) -> str:
+    """Bands per faculty and cohort over the latest campaigns added up."""
+    views = _pooled(instrument_id, last)
+    library = current_app.extensions["library"]
+    return render_template(
+        "stats/pooled.html",
+        instrument_id=instrument_id,
+        title=reports.instrument_title(library, instrument_id, _lang()),
+        views=views,
+        last=last,
+        choices=reports.POOLED_CHOICES,
+        minimum=_settings()["minimum"],
+        released=released(),
+    )
+
+
+@bp.route("/pooled/<instrument_id>/<int:last>/<any(faculty, cohort):key>.svg")
+@roles_required(*VIEWERS)
+def pooled_chart(instrument_id: str, last: int, key: str) -> Response:
+    """The chart of one pooled view."""
+    view = next((v for v in _pooled(instrument_id, last) if v.key == f"pooled-{key}"), None)
+    if view is None:
+        abort(404)
+    title = reports.instrument_title(current_app.extensions["library"], instrument_id, _lang())
+    svg = _chart(view, f"{title}: {view.title}")
+    return Response(svg, mimetype=charts.SVG_MEDIA_TYPE, headers={"Cache-Control": "no-store"})
+
+
+@bp.route("/pooled/<instrument_id>/<int:last>.csv")
+@roles_required(*VIEWERS)
+def pooled_export(instrument_id: str, last: int) -> Response:
+    """The pooled tables as shown (suppressed), audited."""
+    views = _pooled(instrument_id, last)
+    rows: list[list[Any]] = [[released() or ""]]
+    for view in views:
+        rows += [[], [view.title], *view.rows()]
+    s = db.session()
+    audit(
+        s,
+        actor_id=current_user.id,
+        action="stats.export",
+        target_type="pooled",
+        target_id=f"{instrument_id}/{last}",
+    )
+    s.commit()
+    return _csv(rows, f"statistics-pooled-{instrument_id}-{last}.csv")
 
 
 def _case_views() -> list[reports.View]:
     """Case handling per faculty and tier for this viewer's scope, suppressed."""
     s = db.session()
-    counts = handling_counts(s, utcnow(), _scope().faculty_id)
-    return reports.case_handling_views(s, counts, **_settings())
+    return reports.case_handling_views(s, queries.case_counts(s, _scope()), **_settings())
 
 
 @bp.route("/cases")
@@ -268,6 +350,7 @@ def cases() -> str:
         views=_case_views(),
         scoped=_scope().faculty_id is not None,
         minimum=_settings()["minimum"],
+        released=released(),
     )
 
 
@@ -275,7 +358,7 @@ def cases() -> str:
 @roles_required(*VIEWERS)
 def cases_export() -> Response:
     """The case handling tables as shown (suppressed), audited."""
-    rows: list[list[Any]] = []
+    rows: list[list[Any]] = [[released() or ""], []]
     for view in _case_views():
         rows += [[view.title], *view.rows(), []]
     s = db.session()

@@ -17,6 +17,13 @@ hidden cell holds at least 1, so a row "1, 1, 20 | total 22" with both 1s hidden
 ("nobody in faculty X is outside the severe band"). With zeros hidden, the marker "<10" means
 exactly "somewhere from 0 to 9", and that is all a reader learns from it.
 
+Primary rule: a count whose complement in its group is small is suppressed too
+-------------------------------------------------------------------------------
+A faculty of 12 with 11 students in one band must not show "11" beside "12": all but one of its
+students would be known to be in that band (attribute disclosure). So a count v of a row whose
+row total t leaves t - v below the minimum is hidden, with t (see ``complement_entries``). The
+totals row is a group as well: the whole population. Tables with one column are exempt.
+
 Markers
 -------
 Hidden entries below the minimum show as ``"<{minimum}"``. Entries hidden only to protect others
@@ -360,12 +367,14 @@ def _can_move(
     return False
 
 
-def _disclosed(grid: _Grid, hidden: frozenset[Entry]) -> list[Entry]:
-    """Hidden entries whose value a reader can pin down exactly, in row-major order."""
+def _disclosed(
+    grid: _Grid, hidden: frozenset[Entry], among: frozenset[Entry] | None = None
+) -> list[Entry]:
+    """Hidden entries (of ``among``, default all) a reader can pin down, in row-major order."""
     residual = _residual(grid, hidden)
     return [
         entry
-        for entry in sorted(hidden)
+        for entry in sorted(hidden if among is None else among)
         if not _can_move(grid, hidden, entry, 1, residual)
         and not _can_move(grid, hidden, entry, -1, residual)
     ]
@@ -409,7 +418,8 @@ def _cheapest_cycle(
 def _protect(grid: _Grid, primary: frozenset[Entry]) -> frozenset[Entry]:
     """Add complementary suppressions until no hidden entry can be pinned down."""
     hidden = primary
-    while disclosed := _disclosed(grid, hidden):
+    disclosed = _disclosed(grid, hidden)
+    while disclosed:
         entry = disclosed[0]
         options = [
             option
@@ -421,14 +431,46 @@ def _protect(grid: _Grid, primary: frozenset[Entry]) -> frozenset[Entry]:
             return frozenset(grid.entries())
         _, added = min(options, key=lambda option: (option[0], sorted(option[1])))
         hidden = hidden | added
+        # Hiding more only adds cycles, so an entry that could move still can: only the
+        # entries still pinned and the newly hidden ones need checking again.
+        disclosed = _disclosed(grid, hidden, frozenset(disclosed) | added)
     return hidden
+
+
+def complement_entries(values: Sequence[Sequence[int]], minimum: int) -> frozenset[Entry]:
+    """Entries hidden because the rest of their group is small, with that group's total.
+
+    A group is a row of the augmented grid (the totals row is the group "everyone"). When a
+    count v sits beside a total t with t - v below the minimum, publishing both says that all but
+    a few members of the group share that column (11 of a faculty of 12 in one band). Such a v is
+    hidden, and so is t: a reader who sees t and knows that a hidden "x" is at least the minimum
+    would otherwise still learn that at most t - minimum members are elsewhere. A table with a
+    single column is exempt: its one column is the group itself and says nothing about anyone.
+    """
+    hidden: set[Entry] = set()
+    n_cols = len(values[0]) - 1
+    if n_cols < 2:
+        return frozenset()
+    for r, row in enumerate(values):
+        total = row[-1]
+        for c in range(n_cols):
+            if row[c] >= minimum and total - row[c] < minimum:
+                hidden.update({(r, c), (r, n_cols)})
+    return frozenset(hidden)
+
+
+def primary_entries(values: Sequence[Sequence[int]], minimum: int) -> frozenset[Entry]:
+    """Entries hidden by the two primary rules: small counts and small complements."""
+    small = frozenset(
+        (r, c) for r, row in enumerate(values) for c, v in enumerate(row) if v < minimum
+    )
+    return small | complement_entries(values, minimum)
 
 
 def _hidden_entries(values: tuple[tuple[int, ...], ...], minimum: int) -> frozenset[Entry]:
     """Primary plus complementary suppressions for an augmented grid of true values."""
     grid = _Grid(values, minimum)
-    primary = frozenset(e for e in grid.entries() if grid.value(e) < minimum)
-    return _protect(grid, primary)
+    return _protect(grid, primary_entries(values, minimum))
 
 
 def _shown(value: int, hidden: bool, minimum: int) -> Shown:

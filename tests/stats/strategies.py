@@ -74,3 +74,26 @@ def movable_entries(truth: CountTable, published: SuppressedTable) -> set[tuple[
     for change in _feasible_steps(truth, published):
         moved.update(entry for entry, step in change.items() if step)
     return moved
+
+
+def complement_leaks(published: SuppressedTable) -> list[tuple[int, int]]:
+    """Entries from which a reader, using one row alone, proves the rest of its group is small.
+
+    A shown count v beside a shown total t with t - v under the minimum says that all but a few
+    of the group share that column; so does a hidden "x" (at least the minimum) beside a shown
+    total under twice the minimum. Independent of the module: it reads only what is published.
+    """
+    minimum = published.minimum
+    n_rows, n_cols = published.shape
+    if n_cols < 2:
+        return []
+    leaks = []
+    for r in range(n_rows + 1):
+        total = published.visible_value(r, n_cols)
+        if total is None:
+            continue
+        for c in range(n_cols):
+            low, _high = published_bounds(published.grid[r][c], minimum)
+            if low >= minimum and total - low < minimum:
+                leaks.append((r, c))
+    return leaks

@@ -8,7 +8,13 @@ import xml.etree.ElementTree as ET
 import pytest
 from hypothesis import given, settings
 
-from screening.stats.charts import chart_data, stacked_bands_chart, trend_chart
+from screening.stats.charts import (
+    PALETTE,
+    ChartText,
+    band_chart,
+    band_colours,
+    chart_data,
+)
 from screening.stats.suppression import CountTable, suppress
 from tests.stats.strategies import count_tables, minimums
 
@@ -41,23 +47,43 @@ def _check_safe_and_accessible(svg: str, title: str, description: str) -> None:
         assert root.find(f".//*[@id='{ref}']") is not None
 
 
+def _text(title: str = "Bands by faculty", description: str = "Counts; <10 hidden.") -> ChartText:
+    """Chart words as a route passes them (here in English)."""
+    return ChartText(
+        title=title,
+        subtitle="Data released at 2026-12-01 09:00",
+        description=description,
+        hidden="Hidden",
+        empty="No figures published",
+        count=lambda n: f"{n} in total",
+    )
+
+
+def _chart(table) -> str:
+    """The bands chart of a suppressed table."""
+    return band_chart(table, band_colours(len(table.col_labels)), _text())
+
+
 def _plotted_values(svg: str) -> list[list[str]]:
-    """The value text of every bar, series by series, as pygal recorded it."""
+    """The value of every coloured segment, group by group, in band order."""
     root = _parse(svg)
-    result = []
-    for group in root.iter(f"{NS}g"):
-        classes = group.get("class", "").split()
-        if "series" in classes and any(c.startswith("serie-") for c in classes):
-            values = [
-                desc.text or ""
-                for bar in group.iter(f"{NS}g")
-                if "bar" in bar.get("class", "").split()
-                for desc in bar
-                if desc.tag == f"{NS}desc" and desc.get("class") == "value"
-            ]
-            if values:
-                result.append(values)
-    return result
+    rects = [r for r in root.iter(f"{NS}rect") if r.get("data-value") or r.get("data-hidden")]
+    return [[r.get("data-band") or "", r.get("data-value") or "hidden"] for r in rects]
+
+
+def _expected(table) -> list[list[str]]:
+    """Shown counts of each group in band order, then one hidden segment where any is hidden
+    and the group's size is shown."""
+    n_rows, n_cols = table.shape
+    out = []
+    for r in range(n_rows):
+        if table.visible_value(r, n_cols) is None:
+            continue
+        values = [table.visible_value(r, c) for c in range(n_cols)]
+        out += [[table.col_labels[c], str(v)] for c, v in enumerate(values) if v]
+        if sum(v or 0 for v in values) < table.visible_value(r, n_cols):
+            out.append(["", "hidden"])
+    return out
 
 
 @pytest.fixture
@@ -72,29 +98,63 @@ def published():
     )
 
 
-def test_stacked_chart_is_safe_and_accessible(published) -> None:
-    """The bands chart has title and desc and nothing that could run or fetch."""
-    svg = stacked_bands_chart(published, "Bands by faculty", description="Counts; <10 hidden.")
+def test_chart_is_safe_self_styled_and_accessible(published) -> None:
+    """Title and desc, nothing that could run or fetch, no <style> the CSP would block."""
+    svg = _chart(published)
     _check_safe_and_accessible(svg, "Bands by faculty", "Counts; <10 hidden.")
     assert "Arts &lt;b&gt;" in svg
+    assert "<style" not in svg and "class=" not in svg
+    root = _parse(svg)
+    assert "Noto Sans CJK SC" in root.get("font-family", "") and "mono" not in svg.lower()
+    assert all(r.get("fill") for r in root.iter(f"{NS}rect"))
+    assert all(t.get("fill") for t in root.iter(f"{NS}text"))
 
 
-def test_stacked_chart_plots_only_shown_values(published) -> None:
-    """Hidden cells have no bar at all; shown cells carry their displayed number."""
-    svg = stacked_bands_chart(published, "t", description="d")
-    expected = [
-        [str(v) for v in values if v is not None]
-        for _, values in chart_data(published)
-        if any(v is not None for v in values)
-    ]
-    assert _plotted_values(svg) == expected
-    assert all(values[2] is None for _, values in chart_data(published))
+def test_hidden_group_is_drawn_and_labelled(published) -> None:
+    """The tiny faculty is a grey bar labelled "<10", not left out."""
+    svg = _chart(published)
+    texts = [t.text for t in _parse(svg).iter(f"{NS}text")]
+    assert "Music" in texts
+    assert texts.count("<10") >= 2  # its size on the label line and on the bar
+    assert "Data released at 2026-12-01 09:00" in texts
+
+
+def test_legend_lists_every_band_and_hidden(published) -> None:
+    """The legend names each band and the hidden marker, wrapped, never cut off."""
+    svg = band_chart(published, band_colours(3), _text())
+    root = _parse(svg)
+    texts = [t for t in root.iter(f"{NS}text")]
+    width = float(root.get("viewBox", "0 0 0 0").split()[2])
+    for label in ("none", "mild", "severe", "Hidden"):
+        assert any(t.text == label for t in texts), label
+    for t in texts:
+        if t.get("text-anchor") in (None, "start"):
+            assert float(t.get("x", 0)) < width
+
+
+def test_one_colour_per_band_in_severity_order() -> None:
+    """Lightest green for the first band, darkest red for the last, same colour every time."""
+    assert band_colours(5) == list(PALETTE)
+    assert band_colours(4)[0] == PALETTE[0] and band_colours(4)[-1] == PALETTE[-1]
+    assert band_colours(2) == [PALETTE[0], PALETTE[-1]]
+    assert len(set(band_colours(4))) == 4
+
+
+def test_chart_plots_only_shown_values(published) -> None:
+    """Hidden cells have no coloured segment; shown cells carry their displayed number."""
+    assert _plotted_values(_chart(published)) == _expected(published)
+
+
+def test_empty_chart_uses_the_given_words() -> None:
+    """No table: the chart says so in the reader's language, never pygal's "No data"."""
+    svg = band_chart(None, band_colours(3), _text())
+    assert "No figures published" in svg and "No data" not in svg
 
 
 @settings(max_examples=40, deadline=None)
 @given(count_tables(), minimums)
 def test_chart_data_equals_displayed_table(table: CountTable, minimum: int) -> None:
-    """Chart data equals the displayed body cells for any table."""
+    """Chart data equals the displayed body cells for any table, and the SVG plots just that."""
     published = suppress(table, minimum)
     display = published.display()
     for col, (label, values) in enumerate(chart_data(published)):
@@ -104,28 +164,4 @@ def test_chart_data_equals_displayed_table(table: CountTable, minimum: int) -> N
             assert (str(value) if value is not None else None) == (
                 shown if shown.isdigit() else None
             )
-    svg = stacked_bands_chart(published, "t", description="d")
-    assert _plotted_values(svg) == [
-        [str(v) for v in values if v is not None]
-        for _, values in chart_data(published)
-        if any(v is not None for v in values)
-    ]
-
-
-def test_trend_chart_is_safe_and_accessible() -> None:
-    """The trend chart has title and desc, no script, and gaps where data is missing."""
-    svg = trend_chart(
-        {"Positive rate": [0.12, None, 0.18]},
-        ["2024 spring", "2024 autumn", "2025 spring"],
-        "Positive screens",
-        description="Rate per campaign; gaps are hidden.",
-    )
-    _check_safe_and_accessible(svg, "Positive screens", "Rate per campaign; gaps are hidden.")
-    values = re.findall(r'<desc class="value">([^<]*)</desc>', svg)
-    assert values == ["0.12", "0.18"]
-
-
-def test_trend_chart_rejects_misaligned_series() -> None:
-    """A series with the wrong length is a caller bug."""
-    with pytest.raises(ValueError):
-        trend_chart({"a": [1.0]}, ["x", "y"], "t", description="d")
+    assert _plotted_values(_chart(published)) == _expected(published)

@@ -14,6 +14,7 @@ from screening.db import make_engine
 from screening.instruments import Score
 from screening.stats import queries, services
 from screening.stats.models import ScoreCount, ScoreRecord
+from tests.stats.releasing import publish_release
 
 WHEN = datetime(2026, 3, 4, 10, 0, tzinfo=UTC)
 
@@ -54,6 +55,8 @@ def test_counts_follow_every_record_including_subscales(db: Session) -> None:
     db.commit()
     assert db.scalar(select(func.count()).select_from(ScoreRecord)) == 5
     assert services.count_differences(db) == {}
+    assert queries.bands_by_faculty(db, 1, "phq9", queries.Scope()) == {}  # not released yet
+    publish_release(db)
     assert queries.bands_by_faculty(db, 1, "phq9", queries.Scope()) == {
         (2, "minimal"): 2,
         (2, "severe"): 1,
@@ -94,6 +97,7 @@ def test_concurrent_submissions_are_all_counted(app: Flask, db: Session) -> None
     for t in threads:
         t.join()
     assert not errors
+    publish_release(db)
     assert queries.bands_by_cohort(db, 7, "phq9", queries.Scope()) == {
         (2025, "mild"): threads_n * each
     }

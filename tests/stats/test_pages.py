@@ -26,6 +26,7 @@ from screening.stats.queries import Scope
 from screening.stats.services import rebuild_counts
 from screening.stats.suppression import satisfies_line_rule
 from tests.conftest import app_config
+from tests.stats.releasing import publish_release
 
 #: Computer Science: 30 minimal, 25 mild, 4 moderate. Law: 3 respondents, all mild.
 CS_BANDS = {"minimal": 30, "mild": 25, "moderate": 4}
@@ -74,6 +75,7 @@ def campaign(db: Session, faculty: Faculty, law: Faculty) -> Campaign:
     db.flush()
     rebuild_counts(db)
     db.commit()
+    publish_release(db)
     return found
 
 
@@ -86,7 +88,7 @@ def _row(html: str, label: str) -> list[str]:
 
 def _svg_values(svg: str) -> list[int]:
     """The numbers printed on the bars of a chart."""
-    return sorted(int(v) for v in re.findall(r'class="value">(\d+)</text>', svg))
+    return sorted(int(v) for v in re.findall(r'data-value="(\d+)"', svg))
 
 
 def test_small_faculty_is_suppressed_on_page_chart_and_csv(
@@ -97,7 +99,7 @@ def test_small_faculty_is_suppressed_on_page_chart_and_csv(
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     law_cells = _row(html, "Law School")
-    assert law_cells and all(c in {"&lt;10", "x", "—"} for c in law_cells), law_cells
+    assert law_cells and all(c in {"&lt;10", "Hidden", "—"} for c in law_cells), law_cells
     assert "3" not in law_cells
 
     svg = client.get(f"/stats/campaign/{campaign.id}/phq9/faculty.svg")
@@ -126,7 +128,7 @@ def test_small_faculty_is_suppressed_on_page_chart_and_csv(
     law_rows = [r for r in rows if r and r[0] == "Law School"]
     assert law_rows, "the small faculty is listed, hidden"
     for r in law_rows:
-        assert all(c in {"<10", "x", "—"} for c in r[1:]), r
+        assert all(c in {"<10", "Hidden", "—"} for c in r[1:]), r
     entry = db.scalar(select(AuditEntry).where(AuditEntry.action == "stats.export"))
     assert entry is not None and entry.target_id == str(campaign.id)
 
@@ -245,7 +247,10 @@ def test_csv_export_escapes_formulas(
     db.add(found)
     db.flush()
     _records(db, found, faculty, CS_BANDS)
+    db.flush()
+    rebuild_counts(db)
     db.commit()
+    publish_release(db)
     logged_in("admin")
     text = client.get(f"/stats/campaign/{found.id}/export.csv").get_data(as_text=True)
     assert "'=HYPERLINK(1)" in text
@@ -255,3 +260,102 @@ def test_csv_export_escapes_formulas(
 def test_refuses_to_start_with_a_minimum_below_five(instance) -> None:
     with pytest.raises(ConfigError, match="at least 5"):
         create_app(app_config(instance, SMALL_CELL_MINIMUM=4))
+
+
+@pytest.fixture
+def hostile_campaign(db: Session, faculty: Faculty) -> Campaign:
+    """A faculty of 3, one of 12 with 11 positive, one of 40 with none and one of 57 = 50 + 7."""
+    now = utcnow()
+    found = Campaign(name="Hostile screening", opens_at=now, closes_at=now + timedelta(days=7))
+    db.add(found)
+    db.flush()
+    _records(db, found, faculty, {"minimal": 60, "mild": 40, "moderate": 20})
+    for code, bands in (
+        ("THREE", {"mild": 3}),
+        ("TWELVE", {"mild": 11, "minimal": 1}),
+        ("FORTY", {"minimal": 40}),
+        ("FIFTY", {"mild": 50, "minimal": 7}),
+    ):
+        fac = get_or_create_faculty(db, code, f"Faculty {code}", f"{code}学院")
+        _records(db, found, fac, bands)
+    db.flush()
+    rebuild_counts(db)
+    db.commit()
+    publish_release(db)
+    return found
+
+
+@pytest.mark.parametrize("query", ["", "?min_cell=1", "?minimum=1&SMALL_CELL_MINIMUM=1&min=0"])
+def test_hostile_faculties_on_page_chart_and_csv(
+    client: FlaskClient, logged_in, hostile_campaign: Campaign, query: str
+) -> None:
+    """None of the hostile counts appears anywhere, whatever parameters are added."""
+    logged_in("dean")
+    cid = hostile_campaign.id
+    html = client.get(f"/stats/campaign/{cid}{query}").get_data(as_text=True)
+    # Positive screens (mild and moderate are positive here): the hostile rows hide their counts.
+    for label, secret in (
+        ("Faculty THREE", {"1", "2", "3"}),
+        ("Faculty TWELVE", {"11", "1", "12"}),
+        ("Faculty FORTY", {"0", "40"}),
+        ("Faculty FIFTY", {"50", "7"}),
+    ):
+        cells = _row(html, label)
+        assert not secret & set(cells), (label, cells)
+    svg = client.get(f"/stats/campaign/{cid}/phq9/faculty.svg{query}").get_data(as_text=True)
+    for secret in ("11", "50", "40"):
+        assert f'data-value="{secret}"' not in svg
+    text = client.get(f"/stats/campaign/{cid}/export.csv{query}").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    for r in rows:
+        if r and r[0] in ("Faculty TWELVE", "Faculty FIFTY", "Faculty FORTY", "Faculty THREE"):
+            assert not {"11", "12", "50", "57", "40", "3"} & set(r[1:]), r
+
+
+@pytest.fixture
+def three_campaigns(db: Session, law: Faculty) -> list[Campaign]:
+    """Three campaigns in which the small Law School has 6 minimal and 6 mild results each."""
+    found = []
+    start = utcnow() - timedelta(days=300)
+    for i in range(3):
+        opens = start + timedelta(days=100 * i)
+        campaign = Campaign(name=f"Round {i + 1}", opens_at=opens, closes_at=opens + timedelta(7))
+        db.add(campaign)
+        db.flush()
+        _records(db, campaign, law, {"minimal": 6, "mild": 6})
+        found.append(campaign)
+    db.flush()
+    rebuild_counts(db)
+    db.commit()
+    publish_release(db)
+    return found
+
+
+def test_small_faculty_sees_pooled_figures(
+    client: FlaskClient, logged_in, three_campaigns: list[Campaign], law: Faculty, db: Session
+) -> None:
+    """Each campaign alone hides everything; the latest three pooled show a count of 18 (the
+    other 18 stays hidden, since the empty severe bands could otherwise be pinned at 0)."""
+    logged_in("dean", faculty=law)
+    single = client.get(f"/stats/campaign/{three_campaigns[-1].id}").get_data(as_text=True)
+    assert "6" not in _row(single, "Law School")
+    page = client.get("/stats/pooled/phq9/3")
+    assert page.status_code == 200
+    html = page.get_data(as_text=True)
+    cells = _row(html, "Law School")
+    assert "18" in cells and cells[-1] == "36"
+    assert client.get("/stats/pooled/phq9/4").status_code == 404  # fixed choices only
+    svg = client.get("/stats/pooled/phq9/3/faculty.svg").get_data(as_text=True)
+    assert 18 in _svg_values(svg)
+    text = client.get("/stats/pooled/phq9/3.csv").get_data(as_text=True)
+    law_rows = [r for r in csv.reader(io.StringIO(text)) if r and r[0] == "Law School"]
+    assert law_rows and all("18" in r for r in law_rows)
+    trend = client.get("/stats/trend/phq9").get_data(as_text=True)
+    assert "only one campaign" not in trend
+
+
+def test_one_campaign_trend_says_so(client: FlaskClient, logged_in, campaign: Campaign) -> None:
+    """A trend of one campaign is not a lone dot: the page says there is only one campaign."""
+    logged_in("dean")
+    html = client.get("/stats/trend/phq9").get_data(as_text=True)
+    assert "There is only one campaign so far" in html

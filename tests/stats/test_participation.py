@@ -11,6 +11,7 @@ from screening.campaigns.models import Assignment
 from screening.campaigns.services import sync_assignments
 from screening.stats import queries, reports
 from screening.stats.queries import Scope
+from tests.stats.releasing import publish_release
 
 
 def test_participation_counts_each_faculty_as_it_was_when_assigned(
@@ -28,6 +29,8 @@ def test_participation_counts_each_faculty_as_it_was_when_assigned(
     law = get_or_create_faculty(db, "LAW", "Law", "法学院")
     students[0].faculty_id = law.id
     db.commit()
+    assert queries.participation_by_faculty(db, campaign.id, Scope()) == {}  # not released yet
+    publish_release(db)
 
     counts = queries.participation_by_faculty(db, campaign.id, Scope())
     assert counts == {(faculty.id, "assigned"): 20, (faculty.id, "completed"): 14}

@@ -18,7 +18,7 @@ from screening.stats.suppression import (
     suppress,
     suppress_series,
 )
-from tests.stats.strategies import movable_entries
+from tests.stats.strategies import complement_leaks, movable_entries
 
 BANDS = ("none", "mild", "moderate", "severe")
 FACULTIES = ("Law", "Arts", "Medicine", "Music")
@@ -156,3 +156,86 @@ def test_row_rates_for_small_faculty_are_hidden(table: CountTable) -> None:
     """The severe-band share of the tiny faculty is not published."""
     shares = row_rates(suppress(table), BANDS.index("severe"))
     assert shares[FACULTIES.index("Music")] is None
+
+
+# --- hostile faculties: what an attacker would look for --------------------------------------
+
+#: Positive / not positive screens per faculty: a large faculty, a faculty of 3, a faculty of 12
+#: with 11 flagged, a faculty of 40 with none flagged and a faculty of 57 = 50 + 7.
+HOSTILE = {
+    "Large": (60, 140),
+    "Three": (1, 2),
+    "Twelve": (11, 1),
+    "Forty": (0, 40),
+    "FiftySeven": (50, 7),
+}
+
+
+@pytest.fixture
+def hostile() -> CountTable:
+    """The hostile faculties as one positive-by-faculty table."""
+    return CountTable(tuple(HOSTILE), ("positive", "not positive"), tuple(HOSTILE.values()))
+
+
+def _published_row(published: SuppressedTable, label: str) -> tuple[str, ...]:
+    """The display row of one faculty, label first."""
+    return published.display()[1 + published.row_labels.index(label)]
+
+
+def test_faculty_of_three_shows_nothing(hostile: CountTable) -> None:
+    """Every entry of a faculty of 3, its size included, is "<10"."""
+    assert _published_row(suppress(hostile), "Three") == ("Three", "<10", "<10", "<10")
+
+
+def test_eleven_of_twelve_is_hidden(hostile: CountTable) -> None:
+    """11 flagged of 12 would flag everyone but one: neither 11 nor a telling total is shown."""
+    published = suppress(hostile)
+    row = _published_row(published, "Twelve")
+    assert "11" not in row
+    assert row[1:] == ("x", "<10", "x")
+    assert complement_leaks(published) == []
+
+
+def test_forty_with_none_flagged_is_hidden(hostile: CountTable) -> None:
+    """A shown 40 of 40 not positive would say that nobody in the faculty screened positive."""
+    published = suppress(hostile)
+    row = _published_row(published, "Forty")
+    assert row[1] == "<10"
+    assert "40" not in row[2:]
+
+
+def test_fifty_of_fifty_seven_is_hidden(hostile: CountTable) -> None:
+    """50 of 57 leaves 7 elsewhere: the 50 is hidden with the 7, and 57 with them."""
+    published = suppress(hostile)
+    row = _published_row(published, "FiftySeven")
+    assert row[1:] == ("x", "<10", "x")
+
+
+def test_hostile_table_has_no_derivable_entry(hostile: CountTable) -> None:
+    """The solver-independent checker finds every hidden entry movable and no complement leak."""
+    published = suppress(hostile)
+    hidden = {
+        (r, c)
+        for r, row in enumerate(published.grid)
+        for c, v in enumerate(row)
+        if isinstance(v, str)
+    }
+    assert hidden <= movable_entries(hostile, published)
+    assert complement_leaks(published) == []
+    large = _published_row(published, "Large")
+    assert all(v.isdigit() or v == "x" for v in large[1:])
+
+
+def test_everyone_in_one_band_university_wide_is_hidden() -> None:
+    """The totals row is a group too: 95 of 100 in one band hides that column total and 100."""
+    table = CountTable(("A", "B"), ("p", "q"), ((45, 3), (50, 2)))
+    published = suppress(table)
+    assert published.grid[2][0] == "x"
+    assert published.grand_total() is None
+    assert complement_leaks(published) == []
+
+
+def test_one_column_table_is_not_a_group() -> None:
+    """A table with a single column (results without bands) keeps its counts."""
+    published = suppress(CountTable(("A", "B"), ("completed",), ((40,), (30,))))
+    assert published.cell_values() == ((40,), (30,))

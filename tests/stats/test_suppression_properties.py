@@ -18,7 +18,13 @@ from screening.stats.suppression import (
     suppress,
     suppress_series,
 )
-from tests.stats.strategies import count_tables, counts, minimums, movable_entries
+from tests.stats.strategies import (
+    complement_leaks,
+    count_tables,
+    counts,
+    minimums,
+    movable_entries,
+)
 
 SETTINGS = settings(max_examples=300, deadline=None)
 
@@ -118,3 +124,10 @@ def test_minimum_below_five_is_refused(minimum: int) -> None:
         check_minimum(minimum)
     with pytest.raises(ValueError):
         suppress(CountTable(("a",), ("b",), ((20,),)), minimum)
+
+
+@SETTINGS
+@given(count_tables(), minimums)
+def test_no_group_is_shown_to_be_nearly_all_in_one_column(table: CountTable, minimum: int) -> None:
+    """No row, totals row included, lets a reader prove that all but a few share one column."""
+    assert complement_leaks(suppress(table, minimum)) == []

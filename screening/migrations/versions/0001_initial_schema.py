@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:45:37.178772
+Create Date: 2026-12-01 22:49:42.276675
 """
 
 from __future__ import annotations
@@ -122,6 +122,56 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_login_failures_at"), ["at"], unique=False)
 
     op.create_table(
+        "released_case_counts",
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("tier", sa.String(length=32), nullable=False),
+        sa.Column("state", sa.String(length=32), nullable=False),
+        sa.Column("contact", sa.String(length=16), nullable=False),
+        sa.Column("open", sa.Boolean(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "faculty_id", "tier", "state", "contact", "open", name=op.f("pk_released_case_counts")
+        ),
+    )
+    op.create_table(
+        "released_counts",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("cohort_year", sa.Integer(), nullable=False),
+        sa.Column("band", sa.String(length=64), nullable=False),
+        sa.Column("critical", sa.Boolean(), nullable=False),
+        sa.Column("positive", sa.Boolean(), nullable=False),
+        sa.Column("n", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "campaign_id",
+            "instrument_id",
+            "faculty_id",
+            "cohort_year",
+            "band",
+            "critical",
+            "positive",
+            name=op.f("pk_released_counts"),
+        ),
+    )
+    with op.batch_alter_table("released_counts", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_released_counts_view",
+            ["instrument_id", "campaign_id", "faculty_id", "band", "n"],
+            unique=False,
+        )
+
+    op.create_table(
+        "released_participation",
+        sa.Column("campaign_id", sa.Integer(), nullable=False),
+        sa.Column("faculty_id", sa.Integer(), nullable=False),
+        sa.Column("assigned", sa.Integer(), nullable=False),
+        sa.Column("completed", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint(
+            "campaign_id", "faculty_id", name=op.f("pk_released_participation")
+        ),
+    )
+    op.create_table(
         "score_counts",
         sa.Column("campaign_id", sa.Integer(), nullable=False),
         sa.Column("instrument_id", sa.String(length=64), nullable=False),
@@ -180,6 +230,14 @@ def upgrade() -> None:
     with op.batch_alter_table("shred_ledger", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_shred_ledger_user_id"), ["user_id"], unique=False)
 
+    op.create_table(
+        "stats_releases",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("published_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("reason", sa.String(length=32), nullable=False),
+        sa.Column("cells", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_stats_releases")),
+    )
     op.create_table(
         "users",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -823,6 +881,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_users_cohort_id"))
 
     op.drop_table("users")
+    op.drop_table("stats_releases")
     with op.batch_alter_table("shred_ledger", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_shred_ledger_user_id"))
 
@@ -832,6 +891,12 @@ def downgrade() -> None:
         batch_op.drop_index("ix_score_counts_trend")
 
     op.drop_table("score_counts")
+    op.drop_table("released_participation")
+    with op.batch_alter_table("released_counts", schema=None) as batch_op:
+        batch_op.drop_index("ix_released_counts_view")
+
+    op.drop_table("released_counts")
+    op.drop_table("released_case_counts")
     with op.batch_alter_table("login_failures", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_login_failures_at"))
         batch_op.drop_index(batch_op.f("ix_login_failures_address"))
