@@ -7,6 +7,7 @@ import io
 from typing import Any
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -16,10 +17,10 @@ from werkzeug.wrappers import Response
 from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
-from screening.auth.models import Faculty, Role, User
-from screening.auth.services import person
+from screening.auth.contact import dial
+from screening.auth.models import Role, User
+from screening.cases import reads, services
 from screening.cases import register as reg
-from screening.cases import services
 from screening.cases.forms import (
     REFERRAL_LABELS,
     BreakGlassForm,
@@ -32,10 +33,12 @@ from screening.cases.forms import (
 )
 from screening.cases.measures import process_measures
 from screening.cases.models import OUTCOMES, Case
+from screening.cases.wording import band_label, duration, instrument_name
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
 from screening.forms import choices
 from screening.responses.history import screening_history
+from screening.responses.sheets import answer_sheets
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 STAFF = (Role.COUNSELOR, Role.SUPERVISOR)
@@ -89,20 +92,15 @@ def queue() -> str:
 @bp.route("/<int:case_id>")
 @roles_required(*STAFF)
 def detail(case_id: int) -> str:
-    """Why the case exists, the student's earlier screenings, and everything done (audited)."""
+    """Who to call and how, why the case exists (the answers), earlier screenings and
+    everything done; the read is scoped and audited."""
     s = db.session()
     case = _case(case_id)
-    student = s.get(User, case.student_id)
-    history = services.history(s, case)
-    via_grant = not services.in_scope(current_user, case)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="case.view",
-        target_type="case",
-        target_id=str(case.id),
-        reason="break_glass" if via_grant else None,
-    )
+    locale = str(get_locale() or "zh_Hans")
+    library = current_app.extensions["library"]
+    file = reads.open_case(s, current_user, case)
+    sheets = answer_sheets(s, file, library, locale)
+    history = file.history
     s.commit()
     counselors = list(
         s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
@@ -116,11 +114,16 @@ def detail(case_id: int) -> str:
     return render_template(
         "cases/detail.html",
         case=case,
-        via_grant=via_grant,
-        student=person(s, student) if student else None,
-        faculty=s.get(Faculty, case.faculty_id),
+        via_grant=file.via_grant,
+        card=file.student,
+        sheets=sheets,
+        left=reads.first_contact_left(case),
+        dial=dial,
+        hours=duration,
         history=history,
-        screenings=screening_history(s, case.student_id, current_app.extensions["library"]),
+        screenings=screening_history(s, case.student_id, library),
+        instrument_label=lambda i: instrument_name(_instrument(library, i), i, locale),
+        band_text=lambda i, b: band_label(_instrument(library, i), b, locale),
         names=reg.staff_names(
             s,
             {case.assignee_id, case.closed_by, case.signed_off_by}
@@ -135,6 +138,14 @@ def detail(case_id: int) -> str:
         signoff=SignOffForm(),
         reassign=reassign,
     )
+
+
+def _instrument(library: Any, instrument_id: str) -> Any:
+    """The latest definition of an instrument (None when it is no longer installed)."""
+    try:
+        return library.get(instrument_id)
+    except KeyError:
+        return None
 
 
 @bp.route("/<int:case_id>/break-glass", methods=["GET", "POST"])

@@ -87,13 +87,19 @@ def create_command(
 @click.option("--skip-invalid", is_flag=True, help="Import the valid rows even if some are bad.")
 @with_appcontext
 def import_command(roster_file: Path, skip_invalid: bool) -> None:
-    """Import students from CSV: student_number,name,email,faculty,cohort."""
+    """Import students from CSV: student_number,name,email,faculty,cohort and optionally
+    phone,emergency_name,emergency_relation,emergency_phone,class,counselor,dorm."""
     ready()
     try:
         text = csvimport.decode(roster_file.read_bytes())
     except ValueError as exc:
         raise click.ClickException(f"{roster_file.name}: {exc}") from exc
     parsed = roster.parse(text)
+    unknown = roster.unknown_counselors(db.session(), parsed.rows)
+    if unknown:  # a class counselor must be an existing staff account
+        bad = {line for line, _ in unknown}
+        parsed.rows = [r for r in parsed.rows if r.line not in bad]
+        parsed.errors = sorted(parsed.errors + unknown)
     for line, reason in parsed.errors:
         click.echo(f"{roster_file.name}:{line}: {reason}", err=True)
     if parsed.errors and not skip_invalid:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 03:38:37.248141
+Create Date: 2026-12-01 21:53:23.264274
 """
 
 from __future__ import annotations
@@ -151,6 +151,9 @@ def upgrade() -> None:
         sa.Column("name_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("email_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("student_number_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("contact_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("phone_index", sa.String(length=64), nullable=True),
+        sa.Column("class_counselor_id", sa.Integer(), nullable=True),
         sa.Column("faculty_id", sa.Integer(), nullable=True),
         sa.Column("cohort_id", sa.Integer(), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
@@ -172,6 +175,13 @@ def upgrade() -> None:
             name=op.f("ck_users_role_known"),
         ),
         sa.ForeignKeyConstraint(
+            ["class_counselor_id"],
+            ["users.id"],
+            name=op.f("fk_users_class_counselor_id_users"),
+            ondelete="SET NULL",
+            use_alter=True,
+        ),
+        sa.ForeignKeyConstraint(
             ["cohort_id"], ["cohorts.id"], name=op.f("fk_users_cohort_id_cohorts")
         ),
         sa.ForeignKeyConstraint(
@@ -185,6 +195,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_users_cohort_id"), ["cohort_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_email_index"), ["email_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_faculty_id"), ["faculty_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_users_phone_index"), ["phone_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_role"), ["role"], unique=False)
 
     op.create_table(
@@ -738,6 +749,7 @@ def downgrade() -> None:
     op.drop_table("alerts")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_role"))
+        batch_op.drop_index(batch_op.f("ix_users_phone_index"))
         batch_op.drop_index(batch_op.f("ix_users_faculty_id"))
         batch_op.drop_index(batch_op.f("ix_users_email_index"))
         batch_op.drop_index(batch_op.f("ix_users_cohort_id"))
