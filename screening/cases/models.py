@@ -93,6 +93,8 @@ class Case(Base):
     signed_off_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Optimistic lock for claims and transitions: a stale update changes nothing.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The earliest follow-up re-screening still not taken; past it, the queue shows it overdue.
+    followup_due_at: Mapped[datetime | None] = mapped_column()
     #: The admins' tier mapping the opening flag was tiered with (None: definition defaults).
     tier_mapping_id: Mapped[int | None] = mapped_column(ForeignKey("tier_mappings.id"))
 

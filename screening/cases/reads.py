@@ -7,18 +7,29 @@ on the audit entry each read leaves.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening.audit.services import append as audit
-from screening.auth.contact import Contact, contact_of
+from screening.auth.contact import Contact, contact_of, students_by_phone
 from screening.auth.models import Cohort, Faculty, User
-from screening.auth.services import person
+from screening.auth.services import find_student, person
 from screening.cases import services
-from screening.cases.models import Case
+from screening.cases.models import Case, CaseEvent
+from screening.cases.register import staff_names
+from screening.cases.wording import band_label, instrument_name, item_number
 from screening.db import utcnow
+from screening.instruments import Instrument, Library
+from screening.keys.services import vault_of
+
+#: The abbreviation at the end of a display name: "患者健康问卷（PHQ-9）" -> "PHQ-9".
+_ABBREVIATION = re.compile(r"[（(]([^（()）]+)[）)]\s*$")
 
 
 @dataclass(frozen=True)
@@ -106,3 +117,104 @@ def first_contact_left(case: Case, now: datetime | None = None) -> float | None:
     if case.acknowledged_at is not None or case.status != "open":
         return None
     return (case.due_at - (now or utcnow())).total_seconds() / 3600
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """One line of the queue: the case and who it is about, opened for this page only."""
+
+    case: Case
+    name: str
+    student_number: str
+    faculty: str
+    reason: str
+    assignee: str
+
+
+def short_reason(library: Library, detail: dict[str, Any] | None, locale: str) -> str:
+    """Why a case opened, in a few words: the instrument, its band and the fired items."""
+    if not detail:
+        return "—"
+    if detail.get("signal") == "academic":
+        return _("Registrar data")
+    instrument_id = str(detail.get("instrument", ""))
+    try:
+        instrument: Instrument | None = library.get(instrument_id, detail.get("version"))
+    except KeyError:
+        instrument = None
+    name = instrument_name(instrument, instrument_id, locale)
+    short = _ABBREVIATION.search(name)
+    parts = [short.group(1) if short else name]
+    if detail.get("band"):
+        parts.append(band_label(instrument, detail["band"], locale))
+    items = sorted(
+        {
+            item_number(instrument, k)
+            for f in detail.get("fired") or []
+            for k in (f.get("values") or {})
+            if instrument is not None and item_number(instrument, k)
+        }
+    )
+    if items:
+        parts.append(_("item %(n)s", n="、".join(str(i) for i in items)))
+    return " · ".join(parts)
+
+
+def queue_rows(
+    session: Session, viewer: User, cases: list[Case], library: Library, locale: str
+) -> list[QueueRow]:
+    """Open names, numbers and reasons of one queue page (fifty rows at most); audited."""
+    if not cases:
+        return []
+    ids = [c.id for c in cases]
+    vault = vault_of(session)
+    vault.load_keys(session, {c.student_id for c in cases})
+    students = {
+        u.id: u
+        for u in session.scalars(select(User).where(User.id.in_([c.student_id for c in cases])))
+    }
+    faculties = {f.id: f for f in session.scalars(select(Faculty))}
+    opened = {
+        e.case_id: e
+        for e in session.scalars(
+            select(CaseEvent).where(CaseEvent.case_id.in_(ids), CaseEvent.type == "opened")
+        )
+    }
+    staff = staff_names(session, {c.assignee_id for c in cases})
+    audit(session, actor_id=viewer.id, action="queue.view", target_type="queue")
+    rows = []
+    for c in cases:
+        student = students.get(c.student_id)
+        who = person(session, student) if student else None
+        event = opened.get(c.id)
+        detail = (
+            vault.open_data(
+                session, c.student_id, "case_events", "detail", event.id, event.detail_sealed
+            )
+            if event is not None
+            else None
+        )
+        faculty = faculties.get(c.faculty_id)
+        rows.append(
+            QueueRow(
+                case=c,
+                name=(who.name if who else "") or "—",
+                student_number=(who.student_number if who else "") or "—",
+                faculty=faculty.name(locale) if faculty else "—",
+                reason=short_reason(library, detail, locale),
+                assignee=staff.get(c.assignee_id, "") if c.assignee_id else "",
+            )
+        )
+    return rows
+
+
+def find_students(session: Session, query: str) -> tuple[int, ...]:
+    """Students whose student number or phone number is exactly the query (blind indexes)."""
+    query = query.strip()
+    if not query:
+        return ()
+    found = {u.id for u in students_by_phone(session, query)}
+    student = find_student(session, query)
+    if student is not None and student.role == "student":
+        found.add(student.id)
+    return tuple(sorted(found))

@@ -18,7 +18,7 @@ from screening import db
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.contact import dial
-from screening.auth.models import Role, User
+from screening.auth.models import Faculty, Role, User
 from screening.cases import reads, services
 from screening.cases import register as reg
 from screening.cases.forms import (
@@ -32,7 +32,7 @@ from screening.cases.forms import (
     outcome_label,
 )
 from screening.cases.measures import process_measures
-from screening.cases.models import OUTCOMES, Case
+from screening.cases.models import OUTCOMES, TIERS, Case
 from screening.cases.wording import band_label, duration, instrument_name
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
@@ -63,29 +63,57 @@ def _case(case_id: int) -> Case:
         abort(404)
 
 
+def _queue_filter() -> services.QueueFilter:
+    """The queue's filters from the query string; unknown values are ignored."""
+    args = request.args
+    flags = {name: args.get(name) == "1" for name in QUEUE_FLAGS}
+    search = (args.get("q") or "").strip()
+    return services.QueueFilter(
+        tier=args.get("tier", "") if args.get("tier") in TIERS else "",
+        status=args.get("status", "") if args.get("status") in ("open", "pending_signoff") else "",
+        faculty_id=args.get("faculty", type=int),
+        student_ids=reads.find_students(db.session(), search) if search else None,
+        sort=args.get("sort", "urgency") if args.get("sort") in services.QUEUE_SORTS else "urgency",
+        **flags,
+    )
+
+
+QUEUE_FLAGS = ("overdue", "escalated", "unassigned", "mine", "followup_overdue")
+
+
 @bp.route("/")
 @roles_required(*STAFF)
 def queue() -> str:
-    """Open cases in scope, most urgent first (tier, then due time), overdue marked."""
+    """Open cases in scope as a table: filters, sort and exact search by number or phone."""
     s = db.session()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    cases, total = services.queue_page(s, current_user, page)
+    wanted = _queue_filter()
+    cases, total = services.queue_page(s, current_user, page, wanted)
     pages = max((total + services.QUEUE_PAGE - 1) // services.QUEUE_PAGE, 1)
+    kept = {k: v for k, v in request.args.items() if k != "page" and v}
     if page > pages:
-        return redirect(url_for("cases.queue", page=pages))  # type: ignore[return-value]
-    names = reg.staff_names(s, {c.assignee_id for c in cases})
+        return redirect(url_for("cases.queue", page=pages, **kept))  # type: ignore[return-value]
+    locale = str(get_locale() or "zh_Hans")
+    rows = reads.queue_rows(s, current_user, cases, current_app.extensions["library"], locale)
+    s.commit()
+    served = current_user.faculties or list(s.scalars(select(Faculty).order_by(Faculty.code)))
     first = (page - 1) * services.QUEUE_PAGE + 1
     return render_template(
         "cases/queue.html",
-        cases=cases,
-        names=names,
+        rows=rows,
         now=utcnow(),
         form=CaseActionForm(),
         page=page,
         pages=pages,
         total=total,
         first=first,
-        last=first + len(cases) - 1,
+        last=first + len(rows) - 1,
+        wanted=wanted,
+        search=request.args.get("q", ""),
+        kept=kept,
+        faculties=[(f.id, f.name(locale)) for f in served],
+        hours=duration,
+        tiers=TIERS,
     )
 
 

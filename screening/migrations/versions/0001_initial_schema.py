@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 21:53:23.264274
+Create Date: 2026-12-01 22:01:18.950786
 """
 
 from __future__ import annotations
@@ -499,6 +499,7 @@ def upgrade() -> None:
         sa.Column("closed_by", sa.Integer(), nullable=True),
         sa.Column("signed_off_by", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("followup_due_at", screening.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("tier_mapping_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("kind IN ('psych','academic')", name=op.f("ck_cases_kind_known")),
         sa.CheckConstraint(
