@@ -68,6 +68,7 @@ EXPECTED: dict[str, object] = {
     "caseadmin.academic_import": {"admin"},
     "notify.inbox": {"counselor", "supervisor", "dean", "admin"},
     "notify.acknowledge": {"counselor", "supervisor", "dean", "admin"},
+    "notify.acknowledge_many": {"counselor", "supervisor", "dean", "admin"},
     "stats.index": {"dean", "supervisor", "admin"},
     "stats.campaign": {"dean", "supervisor", "admin"},
     "stats.chart": {"dean", "supervisor", "admin"},

@@ -218,3 +218,57 @@ def find_students(session: Session, query: str) -> tuple[int, ...]:
     if student is not None and student.role == "student":
         found.add(student.id)
     return tuple(sorted(found))
+
+
+@dataclass(frozen=True)
+class AlertCase:
+    """What an alert about a case says: tier, number, faculty, and why when in scope."""
+
+    case: Case
+    faculty: str
+    reason: str
+
+
+def alert_cases(
+    session: Session, viewer: User, case_ids: set[int], library: Library, locale: str
+) -> dict[int, AlertCase]:
+    """Tier, faculty and short reason of the cases a viewer's alerts point to.
+
+    The reason (clinical, sealed) is opened only for cases in the viewer's scope or under a
+    grant; the view is audited when any reason was opened. No name is shown in the inbox.
+    """
+    if not case_ids:
+        return {}
+    cases = list(session.scalars(select(Case).where(Case.id.in_(case_ids))))
+    faculties = {f.id: f for f in session.scalars(select(Faculty))}
+    readable = [
+        c for c in cases if services.in_scope(viewer, c) or services.granted(session, viewer, c)
+    ]
+    opened = {
+        e.case_id: e
+        for e in session.scalars(
+            select(CaseEvent).where(
+                CaseEvent.case_id.in_([c.id for c in readable]), CaseEvent.type == "opened"
+            )
+        )
+    }
+    vault = vault_of(session)
+    found = {}
+    for c in cases:
+        event = opened.get(c.id)
+        detail = (
+            vault.open_data(
+                session, c.student_id, "case_events", "detail", event.id, event.detail_sealed
+            )
+            if event is not None
+            else None
+        )
+        faculty = faculties.get(c.faculty_id)
+        found[c.id] = AlertCase(
+            case=c,
+            faculty=faculty.name(locale) if faculty else "—",
+            reason=short_reason(library, detail, locale) if event is not None else "",
+        )
+    if opened:
+        audit(session, actor_id=viewer.id, action="inbox.view", target_type="inbox")
+    return found

@@ -33,9 +33,7 @@ def submit_answers(
     from screening.responses import services as flow
 
     assignment = db.scalar(
-        select(Assignment)
-        .where(Assignment.student_id == student.id)
-        .order_by(Assignment.id.desc())
+        select(Assignment).where(Assignment.student_id == student.id).order_by(Assignment.id.desc())
     )
     assert assignment is not None, "the student needs a campaign assignment"
     flow.decide_consent(db, assignment, True)

@@ -102,4 +102,4 @@ def test_the_queue_reads_a_fixed_number_of_statements_however_many_counselors(
     many = statements_for_queue()
     assert many == few
     page = client.get("/cases/").get_data(as_text=True)
-    assert page.count("data-label=\"Responsible\">Person") == 12
+    assert page.count('data-label="Responsible">Person') == 12

@@ -18,7 +18,7 @@ _WORD = re.compile(r"[A-Za-z]{2,}")
 class _Text(HTMLParser):
     """The visible text of a page, without scripts, styles and text marked lang="en"."""
 
-    VOID = {"br", "img", "input", "meta", "link", "hr", "source", "wbr"}
+    VOID = frozenset({"br", "img", "input", "meta", "link", "hr", "source", "wbr"})
 
     def __init__(self) -> None:
         super().__init__()
