@@ -55,6 +55,7 @@ EXPECTED: dict[str, object] = {
     "cases.acknowledge": {"counselor", "supervisor"},
     "cases.note": {"counselor", "supervisor"},
     "cases.close": {"counselor", "supervisor"},
+    "cases.schedule_followup": {"counselor", "supervisor"},
     "cases.signoff": {"supervisor"},
     "cases.reassign": {"supervisor"},
     "cases.register": {"supervisor", "admin"},

@@ -54,7 +54,7 @@ class CaseFile:
     student: StudentCard
     history: list[services.Opened]
     #: Submissions that opened or joined the case, in order, with the event type (opened, flag).
-    submissions: list[tuple[int, str]]
+    submissions: list[tuple[int | None, str]]
     via_grant: bool
 
 
@@ -107,7 +107,7 @@ def open_case(session: Session, viewer: User, case: Case, action: str = "case.vi
     submissions = [
         (h.event.submission_id, h.event.type)
         for h in history
-        if h.event.type in ("opened", "flag") and h.event.submission_id is not None
+        if h.event.type in ("opened", "flag", "followup_done") and h.event.submission_id is not None
     ]
     return CaseFile(case, student_card(session, student), history, submissions, via_grant)
 

@@ -4,7 +4,9 @@ and the supervisors' risk register and process measures."""
 from __future__ import annotations
 
 import io
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
@@ -19,13 +21,15 @@ from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.contact import dial
 from screening.auth.models import Faculty, Role, User
-from screening.cases import reads, services
+from screening.campaigns.services import enabled_instrument_ids
+from screening.cases import followup, reads, services
 from screening.cases import register as reg
 from screening.cases.forms import (
     REFERRAL_LABELS,
     BreakGlassForm,
     CaseActionForm,
     CloseForm,
+    FollowUpForm,
     NoteForm,
     ReassignForm,
     SignOffForm,
@@ -51,6 +55,12 @@ MESSAGES = {
     "kind": _l("Unknown kind of note."),
     "referral": _l("Choose where the student was referred to."),
     "four_eyes": _l("Another supervisor must sign off a close-out you requested yourself."),
+    "plan": _l("Write the follow-up plan."),
+    "no_contact": _l("Record the first contact before closing out (or ask a supervisor)."),
+    "override": _l("Write why the case closes without a recorded first contact."),
+    "safety_plan": _l("A crisis case closes only with a safety plan: confirm it was made."),
+    "instrument": _l("Choose a questionnaire that is enabled."),
+    "date": _l("Choose a date from today on."),
 }
 
 
@@ -139,9 +149,17 @@ def detail(case_id: int) -> str:
     close.outcome.choices = choices(
         [("", _("Choose…"))] + [(o, outcome_label(o)) for o in OUTCOMES]
     )
+    schedule = FollowUpForm()
+    enabled = enabled_instrument_ids(s, library)
+    schedule.instrument.choices = choices(
+        (i.id, instrument_name(i, i.id, locale)) for i in library.latest() if i.id in enabled
+    )
     return render_template(
         "cases/detail.html",
         case=case,
+        followups=followup.followups(s, case),
+        now=utcnow(),
+        schedule=schedule,
         via_grant=file.via_grant,
         card=file.student,
         sheets=sheets,
@@ -225,8 +243,29 @@ def _act(case_id: int, action: str) -> Response:
             form = CloseForm()
             form.outcome.choices = choices((o, o) for o in OUTCOMES)
             if not form.validate_on_submit():
-                raise services.CaseError("outcome" if not form.outcome.data else "empty")
-            services.close(s, current_user, case, form.outcome.data or "", form.note.data or "")
+                missing = "outcome" if not form.outcome.data else "empty"
+                raise services.CaseError("plan" if form.note.data else missing)
+            services.close(
+                s,
+                current_user,
+                case,
+                form.outcome.data or "",
+                form.note.data or "",
+                plan=form.plan.data or "",
+                safety_plan=bool(form.safety_plan.data),
+                override=form.override.data or "",
+            )
+        elif action == "followup":
+            library = current_app.extensions["library"]
+            form = FollowUpForm()
+            form.instrument.choices = choices((i.id, i.id) for i in library.latest())
+            if not form.validate_on_submit() or form.on.data is None:
+                raise services.CaseError("date" if form.instrument.data else "instrument")
+            zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            if form.on.data < utcnow().astimezone(zone).date():
+                raise services.CaseError("date")
+            on = datetime.combine(form.on.data, time(0), tzinfo=zone)
+            followup.schedule(s, current_user, case, library, form.instrument.data or "", on)
         elif action == "signoff":
             form = SignOffForm()
             form.validate_on_submit()
@@ -279,6 +318,13 @@ def note(case_id: int) -> Response:
 def close(case_id: int) -> Response:
     """Close out with an outcome and a note."""
     return _act(case_id, "close")
+
+
+@bp.route("/<int:case_id>/followup", methods=["POST"])
+@roles_required(*STAFF)
+def schedule_followup(case_id: int) -> Response:
+    """Schedule a follow-up re-screening of the student from a date."""
+    return _act(case_id, "followup")
 
 
 @bp.route("/<int:case_id>/signoff", methods=["POST"])

@@ -78,7 +78,9 @@ class QueueFilter:
 
 
 def _filtered(user: User, f: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
-    where = [scoped(user), Case.status != "closed"]
+    where = [scoped(user)]
+    if not f.followup_overdue:  # an overdue follow-up shows even after close-out
+        where.append(Case.status != "closed")
     if f.tier:
         where.append(Case.tier == f.tier)
     if f.status in ("open", "pending_signoff"):
@@ -226,16 +228,41 @@ def add_note(
     event(session, case, kind, actor_id=user.id, detail=detail)
 
 
-def close(session: Session, user: User, case: Case, outcome: str, note: str) -> None:
-    """Close out (销号) with an outcome and a note; a crisis case then awaits a supervisor."""
+def close(
+    session: Session,
+    user: User,
+    case: Case,
+    outcome: str,
+    note: str,
+    *,
+    plan: str = "",
+    safety_plan: bool = False,
+    override: str = "",
+) -> None:
+    """Close out (销号) with an outcome, a note and a follow-up plan; a crisis case needs a
+    safety plan and then awaits a supervisor. Only after a recorded first contact, unless a
+    supervisor overrides that with a written reason."""
     if case.status != "open":
         raise CaseError("state")
     if outcome not in OUTCOMES:
         raise CaseError("outcome")
     if not note.strip():
         raise CaseError("empty")
+    if not plan.strip():
+        raise CaseError("plan")
+    if case.acknowledged_at is None:
+        if user.role != Role.SUPERVISOR:
+            raise CaseError("no_contact")
+        if len(override.strip()) < 10:
+            raise CaseError("override")
+    if case.tier == "crisis" and not safety_plan:
+        raise CaseError("safety_plan")
     case.outcome, case.closed_by = outcome, user.id
-    detail = {"note": note.strip(), "outcome": outcome}
+    detail: dict[str, Any] = {"note": note.strip(), "outcome": outcome, "plan": plan.strip()}
+    if case.tier == "crisis":
+        detail["safety_plan"] = True
+    if case.acknowledged_at is None:
+        detail["override"] = override.strip()
     if case.tier == "crisis":
         case.status = "pending_signoff"
         event(session, case, "close_requested", actor_id=user.id, detail=detail)

@@ -42,7 +42,8 @@ class Sheet:
     """One submission that opened or joined the case."""
 
     submission_id: int
-    joined: bool
+    #: The case event it came with: opened, flag (joined) or followup_done.
+    kind: str
     instrument: str
     submitted_at: datetime
     total: Any
@@ -109,7 +110,7 @@ def answer_sheets(session: Session, file: CaseFile, library: Library, locale: st
         sheets.append(
             Sheet(
                 submission_id=sid,
-                joined=kind == "flag",
+                kind=kind,
                 instrument=instrument_name(instrument, submission.instrument_id, locale),
                 submitted_at=submission.submitted_at,
                 total=score.get("total"),
