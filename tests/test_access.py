@@ -56,6 +56,8 @@ EXPECTED: dict[str, object] = {
     "cases.note": {"counselor", "supervisor"},
     "cases.close": {"counselor", "supervisor"},
     "cases.schedule_followup": {"counselor", "supervisor"},
+    "cases.student": {"counselor", "supervisor"},
+    "cases.print_summary": {"counselor", "supervisor"},
     "cases.signoff": {"supervisor"},
     "cases.reassign": {"supervisor"},
     "cases.register": {"supervisor", "admin"},

@@ -272,3 +272,42 @@ def alert_cases(
     if opened:
         audit(session, actor_id=viewer.id, action="inbox.view", target_type="inbox")
     return found
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """One student over time for a viewer: the card, their visible cases and what was done."""
+
+    student: StudentCard
+    cases: list[Case]
+    #: Every event of those cases (contacts, notes, referrals, follow-ups...), oldest first.
+    events: list[tuple[Case, services.Opened]]
+
+
+def timeline(session: Session, viewer: User, student_id: int) -> Timeline:
+    """The student's timeline, for a viewer with at least one of their cases in scope; audited.
+
+    Only the cases the viewer may see are listed (in scope, or under a break-glass grant).
+    """
+    student = session.get(User, student_id)
+    if student is None or student.role != "student":
+        raise services.CaseError("not_found")
+    cases = [
+        c
+        for c in session.scalars(
+            select(Case).where(Case.student_id == student_id).order_by(Case.opened_at)
+        )
+        if services.in_scope(viewer, c) or services.granted(session, viewer, c)
+    ]
+    if not cases or viewer.role not in ("counselor", "supervisor"):
+        raise services.CaseError("scope")
+    audit(
+        session,
+        actor_id=viewer.id,
+        action="student.timeline",
+        target_type="student",
+        target_id=str(student_id),
+    )
+    events = [(c, h) for c in cases for h in services.history(session, c)]
+    events.sort(key=lambda pair: pair[1].event.at)
+    return Timeline(student_card(session, student), cases, events)

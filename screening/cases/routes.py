@@ -37,7 +37,7 @@ from screening.cases.forms import (
 )
 from screening.cases.measures import process_measures
 from screening.cases.models import OUTCOMES, TIERS, Case
-from screening.cases.wording import band_label, duration, instrument_name
+from screening.cases.wording import band_label, duration, instrument_name, score_chart
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
 from screening.forms import choices
@@ -192,6 +192,58 @@ def _instrument(library: Any, instrument_id: str) -> Any:
         return library.get(instrument_id)
     except KeyError:
         return None
+
+
+@bp.route("/<int:case_id>/print")
+@roles_required(*STAFF)
+def print_summary(case_id: int) -> str:
+    """A printable summary of this case only (no other case, no earlier screening); audited."""
+    s = db.session()
+    case = _case(case_id)
+    locale = str(get_locale() or "zh_Hans")
+    library = current_app.extensions["library"]
+    file = reads.open_case(s, current_user, case, action="case.print")
+    sheets = answer_sheets(s, file, library, locale)
+    s.commit()
+    return render_template(
+        "cases/print.html",
+        case=case,
+        card=file.student,
+        sheets=sheets,
+        history=file.history,
+        printed_at=utcnow(),
+        names=reg.staff_names(s, {case.assignee_id} | {h.event.actor_id for h in file.history}),
+        outcome_label=outcome_label,
+        referral_label=lambda code: str(REFERRAL_LABELS.get(code, code)),
+    )
+
+
+@bp.route("/student/<int:student_id>")
+@roles_required(*STAFF)
+def student(student_id: int) -> str:
+    """One student over time: every screening with its band, every case in scope and
+    everything done on them (contacts, notes, referrals, follow-ups); scoped and audited."""
+    s = db.session()
+    try:
+        line = reads.timeline(s, current_user, student_id)
+    except services.CaseError:
+        abort(404)
+    library = current_app.extensions["library"]
+    locale = str(get_locale() or "zh_Hans")
+    screenings = screening_history(s, student_id, library)
+    s.commit()
+    return render_template(
+        "cases/student.html",
+        line=line,
+        screenings=screenings,
+        charts={i: score_chart(rows) for i, rows in screenings.items()},
+        instrument_label=lambda i: instrument_name(_instrument(library, i), i, locale),
+        band_text=lambda i, b: band_label(_instrument(library, i), b, locale),
+        names=reg.staff_names(s, {h.event.actor_id for _, h in line.events}),
+        outcome_label=outcome_label,
+        referral_label=lambda code: str(REFERRAL_LABELS.get(code, code)),
+        dial=dial,
+    )
 
 
 @bp.route("/<int:case_id>/break-glass", methods=["GET", "POST"])
@@ -373,16 +425,16 @@ def _register_table() -> list[list[Any]]:
                 kinds.get(c.kind, c.kind),
                 str(TIER_LABELS.get(c.tier, c.tier)),
                 str(STATUS_LABELS.get(c.status, c.status)),
-                c.opened_at.isoformat(timespec="minutes"),
+                c.opened_at,
                 e.age_days,
                 e.responsible,
-                c.due_at.isoformat(timespec="minutes"),
+                c.due_at,
                 _("yes") if e.overdue else _("no"),
                 c.escalation_level,
                 outcome_label(c.outcome) if c.outcome else "",
                 e.closed_by,
                 e.signed_off_by,
-                c.closed_at.isoformat(timespec="minutes") if c.closed_at else "",
+                c.closed_at,
             ]
         )
     return rows
@@ -396,7 +448,23 @@ def register() -> str:
     s = db.session()
     audit(s, actor_id=current_user.id, action="register.view", target_type="register")
     s.commit()
-    return render_template("cases/register.html", rows=rows)
+    return render_template("cases/register.html", rows=rows, is_time=_is_time)
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, datetime)
+
+
+def _local(value: Any) -> Any:
+    """A stored UTC time as the app's local wall-clock time (Excel cells carry no zone)."""
+    if not isinstance(value, datetime):
+        return value
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+
+
+#: Column widths of the XLSX register, in characters, by column key.
+XLSX_WIDTHS = {"case": 8, "faculty": 22, "kind": 10, "tier": 10, "status": 12, "responsible": 16}
 
 
 @bp.route("/register.<any(csv, xlsx):fmt>")
@@ -409,17 +477,36 @@ def register_export(fmt: str) -> Response:
     s.commit()
     stamp = utcnow().strftime("%Y%m%d")
     if fmt == "csv":
+        as_text = [
+            [v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v for v in map(_local, r)]
+            for r in rows
+        ]
         return Response(
-            to_csv(rows, bom=True),
+            to_csv([[v if v is not None else "" for v in r] for r in as_text], bom=True),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="risk-register-{stamp}.csv"'},
         )
     from openpyxl import Workbook  # loaded on the first export: it slows start-up
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
+    sheet.title = _("Risk register")[:31]
     for row in rows:
-        sheet.append([v if isinstance(v, int) else escape_cell(v) for v in row])
+        sheet.append(
+            [
+                _local(v) if isinstance(v, (int, datetime)) or v is None else escape_cell(v)
+                for v in row
+            ]
+        )
+    for n, key in enumerate(reg.COLUMNS, start=1):
+        letter = get_column_letter(n)
+        times = key in ("opened", "due", "closed")
+        sheet.column_dimensions[letter].width = 17 if times else XLSX_WIDTHS.get(key, 12)
+        if times:
+            for cell in sheet[letter][1:]:
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
     buffer = io.BytesIO()
     book.save(buffer)
     return Response(

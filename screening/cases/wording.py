@@ -192,3 +192,17 @@ def duration(hours: float) -> str:
     if minutes < 48 * 60:
         return _("%(h)s h %(m)s min", h=minutes // 60, m=minutes % 60)
     return _("%(d)s days", d=minutes // (24 * 60))
+
+
+def score_chart(rows: list[Any], width: int = 320, height: int = 80) -> str:
+    """Points of an inline SVG polyline of the totals over time ('' with fewer than two)."""
+    totals = [r.total for r in rows if r.total is not None]
+    if len(totals) < 2:
+        return ""
+    low, high = min(totals), max(totals)
+    span = (high - low) or 1
+    step = width / (len(totals) - 1)
+    return " ".join(
+        f"{n * step:.1f},{height - 8 - (t - low) / span * (height - 16):.1f}"
+        for n, t in enumerate(totals)
+    )
