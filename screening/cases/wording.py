@@ -181,7 +181,9 @@ def rule_text(instrument: Instrument | None, fired: Mapping[str, Any], locale: s
             )
         else:
             parts.append(_("subscale score %(value)s", value=value))
-    return base + (_(": ") + _("; ").join(parts) if parts else "")
+    if not parts:
+        return base
+    return _("%(rule)s (%(evidence)s)", rule=base, evidence=_("; ").join(parts))
 
 
 def duration(hours: float) -> str:
