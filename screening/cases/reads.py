@@ -23,7 +23,7 @@ from screening.auth.services import find_student, person
 from screening.cases import services
 from screening.cases.models import Case, CaseEvent
 from screening.cases.register import staff_names
-from screening.cases.wording import band_label, instrument_name, item_number
+from screening.cases.wording import band_label, duration, instrument_name, item_number, phrases
 from screening.db import utcnow
 from screening.instruments import Instrument, Library
 from screening.keys.services import vault_of
@@ -54,7 +54,7 @@ class CaseFile:
     student: StudentCard
     history: list[services.Opened]
     #: Submissions that opened or joined the case, in order, with the event type (opened, flag).
-    submissions: list[tuple[int | None, str]]
+    submissions: list[tuple[int, str]]
     via_grant: bool
 
 
@@ -105,7 +105,7 @@ def open_case(session: Session, viewer: User, case: Case, action: str = "case.vi
     )
     history = services.history(session, case)
     submissions = [
-        (h.event.submission_id, h.event.type)
+        (int(h.event.submission_id or 0), h.event.type)
         for h in history
         if h.event.type in ("opened", "flag", "followup_done") and h.event.submission_id is not None
     ]
@@ -129,6 +129,12 @@ class QueueRow:
     faculty: str
     reason: str
     assignee: str
+    #: Display texts, filled from phrases translated once per page (fifty rows stay cheap).
+    age: str = ""
+    first_contact: str = ""
+    overdue: bool = False
+    followup_overdue: bool = False
+    status_note: str = ""
 
 
 def short_reason(library: Library, detail: dict[str, Any] | None, locale: str) -> str:
@@ -182,8 +188,21 @@ def queue_rows(
     }
     staff = staff_names(session, {c.assignee_id for c in cases})
     audit(session, actor_id=viewer.id, action="queue.view", target_type="queue")
+    said = phrases()
+    now = utcnow()
     rows = []
     for c in cases:
+        overdue = c.acknowledged_at is None and c.status == "open" and c.due_at < now
+        if c.acknowledged_at is not None:
+            contact = ""
+        elif overdue:
+            contact = said["overdue"] % {
+                "time": duration((now - c.due_at).total_seconds() / 3600, said)
+            }
+        else:
+            contact = said["due_in"] % {
+                "time": duration((c.due_at - now).total_seconds() / 3600, said)
+            }
         student = students.get(c.student_id)
         who = person(session, student) if student else None
         event = opened.get(c.id)
@@ -203,6 +222,13 @@ def queue_rows(
                 faculty=faculty.name(locale) if faculty else "—",
                 reason=short_reason(library, detail, locale),
                 assignee=staff.get(c.assignee_id, "") if c.assignee_id else "",
+                age=duration((now - c.opened_at).total_seconds() / 3600, said),
+                first_contact=contact,
+                overdue=overdue,
+                followup_overdue=bool(c.followup_due_at and c.followup_due_at < now),
+                status_note=said["escalated"] % {"n": c.escalation_level}
+                if c.escalation_level
+                else "",
             )
         )
     return rows

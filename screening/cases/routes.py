@@ -37,7 +37,7 @@ from screening.cases.forms import (
 )
 from screening.cases.measures import process_measures
 from screening.cases.models import OUTCOMES, TIERS, Case
-from screening.cases.wording import band_label, duration, instrument_name, score_chart
+from screening.cases.wording import PHRASES, band_label, duration, instrument_name, score_chart
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
 from screening.forms import choices
@@ -100,7 +100,7 @@ def queue() -> str:
     wanted = _queue_filter()
     cases, total = services.queue_page(s, current_user, page, wanted)
     pages = max((total + services.QUEUE_PAGE - 1) // services.QUEUE_PAGE, 1)
-    kept = {k: v for k, v in request.args.items() if k != "page" and v}
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     if page > pages:
         return redirect(url_for("cases.queue", page=pages, **kept))  # type: ignore[return-value]
     locale = str(get_locale() or "zh_Hans")
@@ -122,7 +122,7 @@ def queue() -> str:
         search=request.args.get("q", ""),
         kept=kept,
         faculties=[(f.id, f.name(locale)) for f in served],
-        hours=duration,
+        case_text=str(PHRASES["case"]),
         tiers=TIERS,
     )
 
@@ -212,7 +212,9 @@ def print_summary(case_id: int) -> str:
         sheets=sheets,
         history=file.history,
         printed_at=utcnow(),
-        names=reg.staff_names(s, {case.assignee_id} | {h.event.actor_id for h in file.history}),
+        names=reg.staff_names(
+            s, {case.assignee_id, current_user.id} | {h.event.actor_id for h in file.history}
+        ),
         outcome_label=outcome_label,
         referral_label=lambda code: str(REFERRAL_LABELS.get(code, code)),
     )

@@ -186,14 +186,32 @@ def rule_text(instrument: Instrument | None, fired: Mapping[str, Any], locale: s
     return _("%(rule)s (%(evidence)s)", rule=base, evidence=_("; ").join(parts))
 
 
-def duration(hours: float) -> str:
+#: The phrases of a queue row, translated once per page and filled in per row.
+PHRASES: Mapping[str, Any] = {
+    "min": _l("%(m)s min"),
+    "h_min": _l("%(h)s h %(m)s min"),
+    "days": _l("%(d)s days"),
+    "overdue": _l("Overdue %(time)s"),
+    "due_in": _l("due in %(time)s"),
+    "case": _l("Case %(id)s"),
+    "escalated": _l("Escalated (level %(n)s)"),
+}
+
+
+def phrases() -> dict[str, str]:
+    """PHRASES in the reader's language, for `duration` and the queue rows."""
+    return {key: str(text) for key, text in PHRASES.items()}
+
+
+def duration(hours: float, said: Mapping[str, str] | None = None) -> str:
     """A time span as a counselor says it: minutes, hours and minutes, or days."""
+    said = said or phrases()
     minutes = max(round(hours * 60), 0)
     if minutes < 60:
-        return _("%(m)s min", m=minutes)
+        return said["min"] % {"m": minutes}
     if minutes < 48 * 60:
-        return _("%(h)s h %(m)s min", h=minutes // 60, m=minutes % 60)
-    return _("%(d)s days", d=minutes // (24 * 60))
+        return said["h_min"] % {"h": minutes // 60, "m": minutes % 60}
+    return said["days"] % {"d": minutes // (24 * 60)}
 
 
 def score_chart(rows: list[Any], width: int = 320, height: int = 80) -> str:

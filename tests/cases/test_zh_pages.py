@@ -1,4 +1,4 @@
-"""Nothing English on the counselor's Chinese pages: case page, queue and alerts."""
+"""Nothing English on the counselor's Chinese pages: case page, queue, alerts, print, timeline."""
 
 from __future__ import annotations
 
@@ -54,14 +54,17 @@ def test_latin_words_catches_english_and_spares_marked_wording() -> None:
     assert latin_words(page) == {"positive", "screen"}
 
 
-def test_case_page_queue_and_alerts_have_no_english_in_chinese(
+def test_counselor_pages_have_no_english_in_chinese(
     client, db: Session, make_user, crisis_case
 ) -> None:
     counselor = make_user("counselor", name="王老师", username="wang")
     case = crisis_case(class_counselor=make_user("counselor", name="赵老师"))
     log_in_fully(client, db, counselor)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
-    for path in (f"/cases/{case.id}", "/cases/", "/inbox/"):
+    client.post(f"/cases/{case.id}/acknowledge")
+    client.post(f"/cases/{case.id}/notes", data={"kind": "contact", "text": "电话联系"})
+    pages = (f"/cases/{case.id}", "/cases/", "/inbox/", f"/cases/{case.id}/print")
+    for path in (*pages, f"/cases/student/{case.student_id}"):
         answer = client.get(path)
         assert answer.status_code == 200, path
         assert latin_words(answer.get_data(as_text=True)) == set(), path
