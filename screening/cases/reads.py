@@ -166,6 +166,21 @@ def short_reason(library: Library, detail: dict[str, Any] | None, locale: str) -
     return " · ".join(parts)
 
 
+def _name_and_number(session: Session, student: User) -> tuple[str, str]:
+    """Only the two fields a queue row shows (not the e-mail address)."""
+    vault = vault_of(session)
+    name = vault.open(session, student.id, "users", "name", student.id, student.name_sealed)
+    number = vault.open(
+        session,
+        student.id,
+        "users",
+        "student_number",
+        student.id,
+        student.student_number_sealed,
+    )
+    return name or "", number or ""
+
+
 def queue_rows(
     session: Session, viewer: User, cases: list[Case], library: Library, locale: str
 ) -> list[QueueRow]:
@@ -204,7 +219,7 @@ def queue_rows(
                 "time": duration((c.due_at - now).total_seconds() / 3600, said)
             }
         student = students.get(c.student_id)
-        who = person(session, student) if student else None
+        name, number = _name_and_number(session, student) if student else ("", "")
         event = opened.get(c.id)
         detail = (
             vault.open_data(
@@ -217,8 +232,8 @@ def queue_rows(
         rows.append(
             QueueRow(
                 case=c,
-                name=(who.name if who else "") or "—",
-                student_number=(who.student_number if who else "") or "—",
+                name=name or "—",
+                student_number=number or "—",
                 faculty=faculty.name(locale) if faculty else "—",
                 reason=short_reason(library, detail, locale),
                 assignee=staff.get(c.assignee_id, "") if c.assignee_id else "",
