@@ -144,7 +144,8 @@ def detail(case_id: int) -> str:
         s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
     )
     reassign = ReassignForm()
-    reassign.assignee.choices = choices((str(u.id), u.username or str(u.id)) for u in counselors)
+    shown = reg.staff_names(s, {u.id for u in counselors})
+    reassign.assignee.choices = choices((str(u.id), shown.get(u.id, str(u.id))) for u in counselors)
     close = CloseForm()
     close.outcome.choices = choices(
         [("", _("Choose…"))] + [(o, outcome_label(o)) for o in OUTCOMES]

@@ -139,6 +139,36 @@ def band_label(instrument: Instrument | None, band: Any, locale: str) -> str:
     return next(iter(label.values()), _("Other band"))
 
 
+#: Counselor-side readings of answer options a definition has only in English. Students never
+#: see these (they answer in a validated wording); the counselor reads what was chosen.
+OPTION_GLOSSES: Mapping[str, Any] = {
+    "Yes": _l("Yes (answer)"),
+    "No": _l("No (answer)"),
+    "Declined to answer": _l("Declined to answer"),
+    "None of the time": _l("None of the time"),
+    "A little of the time": _l("A little of the time"),
+    "Some of the time": _l("Some of the time"),
+    "Most of the time": _l("Most of the time"),
+    "All of the time": _l("All of the time"),
+    "Never": _l("Never"),
+    "Seldom": _l("Seldom"),
+    "Sometimes": _l("Sometimes"),
+    "Often": _l("Often"),
+    "Always": _l("Always"),
+}
+
+
+def glossed(labels: Mapping[str, str], locale: str) -> str | None:
+    """An option's label in the reader's language, from the definition or a gloss."""
+    lang = reader_lang(locale)
+    if lang in labels:
+        return labels[lang]
+    english = labels.get("en", "")
+    if lang != "en" and english in OPTION_GLOSSES:
+        return str(OPTION_GLOSSES[english])
+    return None
+
+
 def answer_label(instrument: Instrument, item_id: str, value: Any, locale: str) -> str:
     """An answer as the counselor reads it: the option label in their language, or the text."""
     try:
@@ -152,7 +182,11 @@ def answer_label(instrument: Instrument, item_id: str, value: Any, locale: str) 
     if option is None:
         return str(value)
     lang = reader_lang(locale)
-    return option.label.get(lang) or option.label.get(pick_lang(instrument, lang)) or str(value)
+    return (
+        glossed(option.label, locale)
+        or option.label.get(pick_lang(instrument, lang))
+        or next(iter(option.label.values()), str(value))
+    )
 
 
 def item_number(instrument: Instrument, item_id: str) -> int:

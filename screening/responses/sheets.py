@@ -13,6 +13,7 @@ from screening.cases.reads import CaseFile
 from screening.cases.wording import (
     answer_label,
     band_label,
+    glossed,
     instrument_name,
     reader_lang,
     rule_text,
@@ -33,6 +34,8 @@ class AnswerRow:
     #: The language of `text` (differs from the page's when the definition lacks it).
     lang: str
     answer: str
+    #: The language of `answer` (an option set may lack the page's language).
+    answer_lang: str
     points: float | None
     flagged: bool
 
@@ -66,12 +69,17 @@ def _rows(
         if options is not None and item.scored and not isinstance(value, str):
             earned = float(points(options, item, value))
         text_lang = lang if lang in item.text else next(iter(item.text), lang)
+        option = options.option(value) if options is not None else None
+        labels = option.label if option is not None else {}
+        readable = not labels or glossed(labels, locale) is not None
+        answer_lang = reader_lang(locale) if readable else next(iter(labels), lang)
         rows.append(
             AnswerRow(
                 number=n,
                 text=item.text.get(text_lang, ""),
                 lang=text_lang,
                 answer=answer_label(instrument, item.id, value, locale),
+                answer_lang=answer_lang,
                 points=earned,
                 flagged=item.id in flagged,
             )
