@@ -116,6 +116,11 @@ def test_overdue_follow_up_shows_in_the_queue(
     page = client.get("/cases/", query_string={"followup_overdue": "1"}).get_data(as_text=True)
     assert f'href="/cases/{case.id}"' in page and f'href="/cases/{other.id}"' not in page
     assert "Follow-up overdue" in page
+    closed = db.get(Case, case.id)
+    closed.status = "closed"  # an overdue follow-up still shows after close-out
+    db.commit()
+    page = client.get("/cases/", query_string={"followup_overdue": "1"}).get_data(as_text=True)
+    assert f'href="/cases/{case.id}"' in page and ">Closed<" in page
 
 
 def test_outsider_cannot_schedule_a_follow_up(
