@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from screening import db
 from screening.audit.services import append as audit
 from screening.auth import mfa
+from screening.auth.contact import Contact, set_contact
 from screening.auth.models import Role, User
 from screening.auth.services import create_user, get_or_create_cohort, get_or_create_faculty, hasher
 from screening.campaigns.models import Assignment
@@ -56,7 +57,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
         number = f"{cohort.year}{faculties.index(faculty) + 1:02d}{i:04d}"
         first_number = first_number or number
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
-        create_user(
+        student = create_user(
             s,
             role=Role.STUDENT,
             student_number=number,
@@ -66,6 +67,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
             cohort=cohort,
             password_hash=student_hash,
         )
+        set_contact(s, student, _contact(rng, name, faculty.code, cohort.year, i))
     staff = [
         ("admin", Role.ADMIN, "系统管理员", None, []),
         ("supervisor", Role.SUPERVISOR, "周主任", None, faculties),
@@ -97,6 +99,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
         )
         user.is_advisor = username == "advisor"
         mfa.enrol_without_confirmation(s, user)  # codes: `flask --app wsgi demo-code NAME`
+    _class_counselors(s, faculties)
     _rota(s)
     _screening(s, rng, faculties, cohorts)
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
@@ -122,6 +125,47 @@ def _first_release(s: Session) -> None:
     now = utcnow()
     minimum = int(current_app.config["SMALL_CELL_MINIMUM"])
     releases.publish(s, now, minimum, handling_cells(s, now), "first")
+
+
+CLASS_PREFIX = {
+    "CS": "计科",
+    "MED": "临床",
+    "LAW": "法学",
+    "ECON": "经济",
+    "ART": "美术",
+    "PHYS": "物理",
+}
+DORMS = ("紫荆公寓", "桃李园", "学知苑", "博雅楼")
+
+
+def _contact(rng: random.Random, name: str, code: str, year: int, i: int) -> Contact:
+    """Plausible contact data: a mobile number, a parent, a class and a dorm room."""
+    parent = rng.choice(("父亲", "母亲"))
+    room = f"{rng.randrange(1, 7)}{rng.randrange(1, 30):02d}"
+    given = rng.choice(("建国", "秀兰", "志强", "丽华", "国庆", "淑珍"))
+    return Contact(
+        phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+        emergency_name=name[0] + given,
+        emergency_relation=parent,
+        emergency_phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}",
+        class_name=f"{CLASS_PREFIX.get(code, code)}{year % 100:02d}{i % 3 + 1:02d}班",
+        dorm=f"{rng.choice(DORMS)}{rng.randrange(1, 9)}号楼{room}",
+    )
+
+
+def _class_counselors(s: Session, faculties: list[Any]) -> None:
+    """Each faculty's demo counselor is the class counselor (辅导员) of its students."""
+    for faculty in faculties:
+        counselor = s.scalar(
+            select(User).where(User.username == f"counselor.{faculty.code.lower()}")
+        )
+        if counselor is None:
+            continue
+        for student in s.scalars(
+            select(User).where(User.role == Role.STUDENT, User.faculty_id == faculty.id)
+        ):
+            student.class_counselor_id = counselor.id
+    s.flush()
 
 
 def _answers(rng: random.Random, instrument_id: str, weight: float) -> dict[str, int]:

@@ -83,6 +83,8 @@ EVENT_LABELS = {
     "signed_off": _l("Signed off"),
     "signoff_refused": _l("Sign-off refused; case reopened"),
     "break_glass": _l("Emergency access (break-glass)"),
+    "followup_scheduled": _l("Follow-up re-screening scheduled"),
+    "followup_done": _l("Follow-up re-screening taken"),
 }
 
 

@@ -94,6 +94,14 @@ class User(Base):
     name_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     student_number_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: Contact data (phone, emergency contact, class, dorm) as one sealed JSON envelope.
+    contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    #: HMAC blind index of the phone number: a counselor finds a student by phone.
+    phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
+    #: The student's class counselor (辅导员), a staff account.
+    class_counselor_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
+    )
     faculty_id: Mapped[int | None] = mapped_column(ForeignKey("faculties.id"), index=True)
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))

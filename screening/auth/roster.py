@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
@@ -10,7 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening import csvimport
-from screening.auth.models import Faculty, Role
+from screening.auth.contact import Contact, set_contact, valid_phone
+from screening.auth.models import Faculty, Role, User
 from screening.auth.services import (
     create_user,
     find_student,
@@ -21,6 +24,16 @@ from screening.auth.services import (
 )
 
 COLUMNS = ("student_number", "name", "email", "faculty", "cohort")
+#: Optional contact columns: any of them, in any order, after the required ones.
+CONTACT_COLUMNS = (
+    "phone",
+    "emergency_name",
+    "emergency_relation",
+    "emergency_phone",
+    "class",
+    "counselor",
+    "dorm",
+)
 _NUMBER = re.compile(r"^[A-Za-z0-9-]{3,32}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _CODE = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
@@ -36,6 +49,10 @@ class RosterRow:
     email: str
     faculty: str
     cohort: int
+    #: Contact data from the optional columns (empty when the file has none).
+    contact: Contact = field(default_factory=Contact)
+    #: Username of the class counselor (辅导员), empty when not given.
+    counselor: str = ""
 
 
 @dataclass
@@ -49,10 +66,60 @@ class RosterParse:
 def parse(text: str) -> RosterParse:
     """Check every line and collect every problem, each with its line number."""
     seen: dict[str, int] = {}
+    extra = _contact_header(text)
     rows, errors = csvimport.parse_rows(
-        text, COLUMNS, lambda values, line: _check(values, seen, line)
+        text,
+        COLUMNS + extra,
+        lambda values, line: _with_contact(values, extra, seen, line),
     )
     return RosterParse(rows, errors)
+
+
+def _contact_header(text: str) -> tuple[str, ...]:
+    """The optional contact columns the header names after the required ones."""
+    try:
+        header = [h.strip().lower() for h in next(csv.reader(io.StringIO(text)))]
+    except (StopIteration, csv.Error):
+        return ()
+    extra = tuple(header[len(COLUMNS) :])
+    known = all(c in CONTACT_COLUMNS for c in extra) and len(set(extra)) == len(extra)
+    return extra if tuple(header[: len(COLUMNS)]) == COLUMNS and known else ()
+
+
+def _with_contact(
+    values: list[str], extra: tuple[str, ...], seen: dict[str, int], line: int
+) -> RosterRow | str:
+    """The required columns through `_check`, then the optional contact columns."""
+    if len(values) != len(COLUMNS) + len(extra):
+        return f"expected {len(COLUMNS) + len(extra)} columns, found {len(values)}"
+    given = dict(zip(extra, (v.strip() for v in values[len(COLUMNS) :]), strict=True))
+    for name in ("phone", "emergency_phone"):
+        if given.get(name) and not valid_phone(given[name]):
+            return f"{name} is not a phone number"
+    for name, value in given.items():
+        if len(value) > 200:
+            return f"{name} is longer than 200 characters"
+    row = _check(values[: len(COLUMNS)], seen, line)
+    if isinstance(row, str) or not extra:
+        return row
+    contact = Contact(
+        phone=given.get("phone", ""),
+        emergency_name=given.get("emergency_name", ""),
+        emergency_relation=given.get("emergency_relation", ""),
+        emergency_phone=given.get("emergency_phone", ""),
+        class_name=given.get("class", ""),
+        dorm=given.get("dorm", ""),
+    )
+    return RosterRow(
+        row.line,
+        row.student_number,
+        row.name,
+        row.email,
+        row.faculty,
+        row.cohort,
+        contact=contact,
+        counselor=given.get("counselor", ""),
+    )
 
 
 def _check(values: list[str], seen: dict[str, int], line: int) -> RosterRow | str:
@@ -75,6 +142,33 @@ def _check(values: list[str], seen: dict[str, int], line: int) -> RosterRow | st
     return RosterRow(line, number, name, email, faculty, int(cohort))
 
 
+def unknown_counselors(session: Session, rows: list[RosterRow]) -> list[tuple[int, str]]:
+    """Lines whose class counselor is not an active staff account, with the reason."""
+    names = {r.counselor for r in rows if r.counselor}
+    known = set(
+        session.scalars(
+            select(User.username).where(
+                User.username.in_(names), User.role != Role.STUDENT, User.active.is_(True)
+            )
+        )
+    )
+    return [
+        (r.line, "counselor is not the username of an active staff account")
+        for r in rows
+        if r.counselor and r.counselor not in known
+    ]
+
+
+def _class_counselors(session: Session, rows: list[RosterRow]) -> dict[str, int]:
+    names = {r.counselor for r in rows if r.counselor}
+    if not names:
+        return {}
+    found = session.execute(
+        select(User.username, User.id).where(User.username.in_(names), User.role != Role.STUDENT)
+    )
+    return {str(name): uid for name, uid in found}
+
+
 @dataclass(frozen=True)
 class ImportResult:
     """What an import did."""
@@ -88,12 +182,13 @@ def apply(
 ) -> ImportResult:
     """Create new students and update known ones (found by blind index); the caller commits."""
     created = updated = 0
+    counselors = _class_counselors(session, rows)
     for row in rows:
         faculty = get_or_create_faculty(session, row.faculty)
         cohort = get_or_create_cohort(session, row.cohort)
         user = find_student(session, row.student_number)
         if user is None:
-            create_user(
+            user = create_user(
                 session,
                 role=Role.STUDENT,
                 student_number=row.student_number,
@@ -108,6 +203,9 @@ def apply(
             user.faculty, user.cohort = faculty, cohort
             set_personal(session, user, name=row.name, email=row.email)
             updated += 1
+        if row.contact or row.counselor:  # a file without contact columns keeps what is there
+            set_contact(session, user, row.contact)
+            user.class_counselor_id = counselors.get(row.counselor)
     session.flush()
     return ImportResult(created, updated)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, DateTimeLocalField, SelectField, TextAreaField
+from wtforms import BooleanField, DateField, DateTimeLocalField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
 from screening.forms import choices
@@ -62,6 +62,21 @@ class CloseForm(FlaskForm):
 
     outcome = SelectField(_l("Outcome"), validators=[DataRequired()])
     note = TextAreaField(_l("Close-out note"), validators=[DataRequired(), Length(max=4000)])
+    plan = TextAreaField(
+        _l("Follow-up plan (who, what, when)"), validators=[DataRequired(), Length(max=4000)]
+    )
+    safety_plan = BooleanField(_l("A safety plan was made with the student (crisis cases)"))
+    override = TextAreaField(
+        _l("Supervisor: why close without a recorded first contact"),
+        validators=[Length(max=2000)],
+    )
+
+
+class FollowUpForm(FlaskForm):
+    """Schedule a follow-up re-screening (复测) from a case."""
+
+    instrument = SelectField(_l("Questionnaire"), validators=[DataRequired()])
+    on = DateField(_l("From (date)"), validators=[InputRequired()])
 
 
 class SignOffForm(FlaskForm):

@@ -249,3 +249,7 @@ def submission_hook(session: Session, student: User, submission: Any, score: Any
         source=source,
         now=submission.submitted_at,
     )
+    # A follow-up re-screening scheduled from a case: its result goes on that case.
+    from screening.cases.followup import attach_result  # followup builds on this module
+
+    attach_result(session, submission, score)

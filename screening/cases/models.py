@@ -93,6 +93,8 @@ class Case(Base):
     signed_off_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     #: Optimistic lock for claims and transitions: a stale update changes nothing.
     version: Mapped[int] = mapped_column(Integer, default=1)
+    #: The earliest follow-up re-screening still not taken; past it, the queue shows it overdue.
+    followup_due_at: Mapped[datetime | None] = mapped_column(index=True)
     #: The admins' tier mapping the opening flag was tiered with (None: definition defaults).
     tier_mapping_id: Mapped[int | None] = mapped_column(ForeignKey("tier_mappings.id"))
 
@@ -161,3 +163,24 @@ class BreakGlassGrant(Base):
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
     reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+
+
+class FollowUp(Base):
+    """A re-screening a counselor scheduled from a case: one instrument, for the student, from a
+    date. It is an ordinary assignment (of a one-student campaign), so it appears among the
+    student's screenings and gets the campaigns' reminders; the result attaches to the case."""
+
+    __tablename__ = "case_followups"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    assignment_id: Mapped[int] = mapped_column(
+        ForeignKey("assignments.id", ondelete="CASCADE"), unique=True
+    )
+    instrument_id: Mapped[str] = mapped_column(String(64))
+    #: The student may take it from then; after it the follow-up is overdue until taken.
+    due_at: Mapped[datetime] = mapped_column()
+    scheduled_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    done_at: Mapped[datetime | None] = mapped_column()

@@ -4,9 +4,12 @@ and the supervisors' risk register and process measures."""
 from __future__ import annotations
 
 import io
+from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
@@ -17,27 +20,31 @@ from screening import db
 from screening.audit.services import append as audit
 from screening.auth import mfa, stepup
 from screening.auth.access import roles_required
+from screening.auth.contact import dial
 from screening.auth.forms import CodeForm
 from screening.auth.models import Faculty, Role, User
-from screening.auth.services import person
+from screening.campaigns.services import enabled_instrument_ids
+from screening.cases import followup, reads, services
 from screening.cases import register as reg
-from screening.cases import services
 from screening.cases.forms import (
     REFERRAL_LABELS,
     BreakGlassForm,
     CaseActionForm,
     CloseForm,
+    FollowUpForm,
     NoteForm,
     ReassignForm,
     SignOffForm,
     outcome_label,
 )
 from screening.cases.measures import process_measures
-from screening.cases.models import OUTCOMES, Case
+from screening.cases.models import OUTCOMES, TIERS, Case
+from screening.cases.wording import PHRASES, band_label, duration, instrument_name, score_chart
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
 from screening.forms import choices
 from screening.responses.history import screening_history
+from screening.responses.sheets import answer_sheets
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
 STAFF = (Role.COUNSELOR, Role.SUPERVISOR)
@@ -50,6 +57,12 @@ MESSAGES = {
     "kind": _l("Unknown kind of note."),
     "referral": _l("Choose where the student was referred to."),
     "four_eyes": _l("Another supervisor must sign off a close-out you requested yourself."),
+    "plan": _l("Write the follow-up plan."),
+    "no_contact": _l("Record the first contact before closing out (or ask a supervisor)."),
+    "override": _l("Write why the case closes without a recorded first contact."),
+    "safety_plan": _l("A crisis case closes only with a safety plan: confirm it was made."),
+    "instrument": _l("Choose a questionnaire that is enabled."),
+    "date": _l("Choose a date from today on."),
 }
 
 
@@ -62,67 +75,104 @@ def _case(case_id: int) -> Case:
         abort(404)
 
 
+def _queue_filter() -> services.QueueFilter:
+    """The queue's filters from the query string; unknown values are ignored."""
+    args = request.args
+    flags = {name: args.get(name) == "1" for name in QUEUE_FLAGS}
+    search = (args.get("q") or "").strip()
+    return services.QueueFilter(
+        tier=args.get("tier", "") if args.get("tier") in TIERS else "",
+        status=args.get("status", "") if args.get("status") in ("open", "pending_signoff") else "",
+        faculty_id=args.get("faculty", type=int),
+        student_ids=reads.find_students(db.session(), search) if search else None,
+        sort=args.get("sort", "urgency") if args.get("sort") in services.QUEUE_SORTS else "urgency",
+        **flags,
+    )
+
+
+QUEUE_FLAGS = ("overdue", "escalated", "unassigned", "mine", "followup_overdue")
+
+
 @bp.route("/")
 @roles_required(*STAFF)
 def queue() -> str:
-    """Open cases in scope, most urgent first (tier, then due time), overdue marked."""
+    """Open cases in scope as a table: filters, sort and exact search by number or phone."""
     s = db.session()
     page = max(request.args.get("page", 1, type=int) or 1, 1)
-    cases, total = services.queue_page(s, current_user, page)
+    wanted = _queue_filter()
+    cases, total = services.queue_page(s, current_user, page, wanted)
     pages = max((total + services.QUEUE_PAGE - 1) // services.QUEUE_PAGE, 1)
+    kept: dict[str, Any] = {k: v for k, v in request.args.items() if k != "page" and v}
     if page > pages:
-        return redirect(url_for("cases.queue", page=pages))  # type: ignore[return-value]
-    names = reg.staff_names(s, {c.assignee_id for c in cases})
+        return redirect(url_for("cases.queue", page=pages, **kept))  # type: ignore[return-value]
+    locale = str(get_locale() or "zh_Hans")
+    rows = reads.queue_rows(s, current_user, cases, current_app.extensions["library"], locale)
+    s.commit()
+    served = current_user.faculties or list(s.scalars(select(Faculty).order_by(Faculty.code)))
     first = (page - 1) * services.QUEUE_PAGE + 1
     return render_template(
         "cases/queue.html",
-        cases=cases,
-        names=names,
+        rows=rows,
         now=utcnow(),
         form=CaseActionForm(),
         page=page,
         pages=pages,
         total=total,
         first=first,
-        last=first + len(cases) - 1,
+        last=first + len(rows) - 1,
+        wanted=wanted,
+        search=request.args.get("q", ""),
+        kept=kept,
+        faculties=[(f.id, f.name(locale)) for f in served],
+        case_text=str(PHRASES["case"]),
+        tiers=TIERS,
     )
 
 
 @bp.route("/<int:case_id>")
 @roles_required(*STAFF)
 def detail(case_id: int) -> str:
-    """Why the case exists, the student's earlier screenings, and everything done (audited)."""
+    """Who to call and how, why the case exists (the answers), earlier screenings and
+    everything done; the read is scoped and audited."""
     s = db.session()
     case = _case(case_id)
-    student = s.get(User, case.student_id)
-    history = services.history(s, case)
-    via_grant = not services.in_scope(current_user, case)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="case.view",
-        target_type="case",
-        target_id=str(case.id),
-        reason="break_glass" if via_grant else None,
-    )
+    locale = str(get_locale() or "zh_Hans")
+    library = current_app.extensions["library"]
+    file = reads.open_case(s, current_user, case)
+    sheets = answer_sheets(s, file, library, locale)
+    history = file.history
     s.commit()
     counselors = list(
         s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
     )
     reassign = ReassignForm()
-    reassign.assignee.choices = choices((str(u.id), u.username or str(u.id)) for u in counselors)
+    shown = reg.staff_names(s, {u.id for u in counselors})
+    reassign.assignee.choices = choices((str(u.id), shown.get(u.id, str(u.id))) for u in counselors)
     close = CloseForm()
     close.outcome.choices = choices(
         [("", _("Choose…"))] + [(o, outcome_label(o)) for o in OUTCOMES]
     )
+    schedule = FollowUpForm()
+    enabled = enabled_instrument_ids(s, library)
+    schedule.instrument.choices = choices(
+        (i.id, instrument_name(i, i.id, locale)) for i in library.latest() if i.id in enabled
+    )
     return render_template(
         "cases/detail.html",
         case=case,
-        via_grant=via_grant,
-        student=person(s, student) if student else None,
-        faculty=s.get(Faculty, case.faculty_id),
+        followups=followup.followups(s, case),
+        now=utcnow(),
+        schedule=schedule,
+        via_grant=file.via_grant,
+        card=file.student,
+        sheets=sheets,
+        left=reads.first_contact_left(case),
+        dial=dial,
+        hours=duration,
         history=history,
-        screenings=screening_history(s, case.student_id, current_app.extensions["library"]),
+        screenings=screening_history(s, case.student_id, library),
+        instrument_label=lambda i: instrument_name(_instrument(library, i), i, locale),
+        band_text=lambda i, b: band_label(_instrument(library, i), b, locale),
         names=reg.staff_names(
             s,
             {case.assignee_id, case.closed_by, case.signed_off_by}
@@ -136,6 +186,68 @@ def detail(case_id: int) -> str:
         close=close,
         signoff=SignOffForm(),
         reassign=reassign,
+    )
+
+
+def _instrument(library: Any, instrument_id: str) -> Any:
+    """The latest definition of an instrument (None when it is no longer installed)."""
+    try:
+        return library.get(instrument_id)
+    except KeyError:
+        return None
+
+
+@bp.route("/<int:case_id>/print")
+@roles_required(*STAFF)
+def print_summary(case_id: int) -> str:
+    """A printable summary of this case only (no other case, no earlier screening); audited."""
+    s = db.session()
+    case = _case(case_id)
+    locale = str(get_locale() or "zh_Hans")
+    library = current_app.extensions["library"]
+    file = reads.open_case(s, current_user, case, action="case.print")
+    sheets = answer_sheets(s, file, library, locale)
+    s.commit()
+    return render_template(
+        "cases/print.html",
+        case=case,
+        card=file.student,
+        sheets=sheets,
+        history=file.history,
+        printed_at=utcnow(),
+        names=reg.staff_names(
+            s, {case.assignee_id, current_user.id} | {h.event.actor_id for h in file.history}
+        ),
+        outcome_label=outcome_label,
+        referral_label=lambda code: str(REFERRAL_LABELS.get(code, code)),
+    )
+
+
+@bp.route("/student/<int:student_id>")
+@roles_required(*STAFF)
+def student(student_id: int) -> str:
+    """One student over time: every screening with its band, every case in scope and
+    everything done on them (contacts, notes, referrals, follow-ups); scoped and audited."""
+    s = db.session()
+    try:
+        line = reads.timeline(s, current_user, student_id)
+    except services.CaseError:
+        abort(404)
+    library = current_app.extensions["library"]
+    locale = str(get_locale() or "zh_Hans")
+    screenings = screening_history(s, student_id, library)
+    s.commit()
+    return render_template(
+        "cases/student.html",
+        line=line,
+        screenings=screenings,
+        charts={i: score_chart(rows) for i, rows in screenings.items()},
+        instrument_label=lambda i: instrument_name(_instrument(library, i), i, locale),
+        band_text=lambda i, b: band_label(_instrument(library, i), b, locale),
+        names=reg.staff_names(s, {h.event.actor_id for _, h in line.events}),
+        outcome_label=outcome_label,
+        referral_label=lambda code: str(REFERRAL_LABELS.get(code, code)),
+        dial=dial,
     )
 
 
@@ -201,8 +313,29 @@ def _act(case_id: int, action: str) -> Response:
             form = CloseForm()
             form.outcome.choices = choices((o, o) for o in OUTCOMES)
             if not form.validate_on_submit():
-                raise services.CaseError("outcome" if not form.outcome.data else "empty")
-            services.close(s, current_user, case, form.outcome.data or "", form.note.data or "")
+                missing = "outcome" if not form.outcome.data else "empty"
+                raise services.CaseError("plan" if form.note.data else missing)
+            services.close(
+                s,
+                current_user,
+                case,
+                form.outcome.data or "",
+                form.note.data or "",
+                plan=form.plan.data or "",
+                safety_plan=bool(form.safety_plan.data),
+                override=form.override.data or "",
+            )
+        elif action == "followup":
+            library = current_app.extensions["library"]
+            form = FollowUpForm()
+            form.instrument.choices = choices((i.id, i.id) for i in library.latest())
+            if not form.validate_on_submit() or form.on.data is None:
+                raise services.CaseError("date" if form.instrument.data else "instrument")
+            zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+            if form.on.data < utcnow().astimezone(zone).date():
+                raise services.CaseError("date")
+            on = datetime.combine(form.on.data, time(0), tzinfo=zone)
+            followup.schedule(s, current_user, case, library, form.instrument.data or "", on)
         elif action == "signoff":
             form = SignOffForm()
             form.validate_on_submit()
@@ -257,6 +390,13 @@ def close(case_id: int) -> Response:
     return _act(case_id, "close")
 
 
+@bp.route("/<int:case_id>/followup", methods=["POST"])
+@roles_required(*STAFF)
+def schedule_followup(case_id: int) -> Response:
+    """Schedule a follow-up re-screening of the student from a date."""
+    return _act(case_id, "followup")
+
+
 @bp.route("/<int:case_id>/signoff", methods=["POST"])
 @roles_required(Role.SUPERVISOR)
 def signoff(case_id: int) -> Response:
@@ -303,16 +443,16 @@ def _register_table() -> list[list[Any]]:
                 kinds.get(c.kind, c.kind),
                 str(TIER_LABELS.get(c.tier, c.tier)),
                 str(STATUS_LABELS.get(c.status, c.status)),
-                c.opened_at.isoformat(timespec="minutes"),
+                c.opened_at,
                 e.age_days,
                 e.responsible,
-                c.due_at.isoformat(timespec="minutes"),
+                c.due_at,
                 _("yes") if e.overdue else _("no"),
                 c.escalation_level,
                 outcome_label(c.outcome) if c.outcome else "",
                 e.closed_by,
                 e.signed_off_by,
-                c.closed_at.isoformat(timespec="minutes") if c.closed_at else "",
+                c.closed_at,
             ]
         )
     return rows
@@ -326,7 +466,23 @@ def register() -> str:
     s = db.session()
     audit(s, actor_id=current_user.id, action="register.view", target_type="register")
     s.commit()
-    return render_template("cases/register.html", rows=rows)
+    return render_template("cases/register.html", rows=rows, is_time=_is_time)
+
+
+def _is_time(value: Any) -> bool:
+    return isinstance(value, datetime)
+
+
+def _local(value: Any) -> Any:
+    """A stored UTC time as the app's local wall-clock time (Excel cells carry no zone)."""
+    if not isinstance(value, datetime):
+        return value
+    zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    return value.astimezone(zone).replace(tzinfo=None, second=0, microsecond=0)
+
+
+#: Column widths of the XLSX register, in characters, by column key.
+XLSX_WIDTHS = {"case": 8, "faculty": 22, "kind": 10, "tier": 10, "status": 12, "responsible": 16}
 
 
 @bp.route("/register.<any(csv, xlsx):fmt>")
@@ -339,17 +495,36 @@ def register_export(fmt: str) -> Response:
     s.commit()
     stamp = utcnow().strftime("%Y%m%d")
     if fmt == "csv":
+        as_text = [
+            [v.strftime("%Y-%m-%d %H:%M") if isinstance(v, datetime) else v for v in map(_local, r)]
+            for r in rows
+        ]
         return Response(
-            to_csv(rows, bom=True),
+            to_csv([[v if v is not None else "" for v in r] for r in as_text], bom=True),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="risk-register-{stamp}.csv"'},
         )
     from openpyxl import Workbook  # loaded on the first export: it slows start-up
+    from openpyxl.utils import get_column_letter
 
     book = Workbook()
     sheet = book.active
+    sheet.title = _("Risk register")[:31]
     for row in rows:
-        sheet.append([v if isinstance(v, int) else escape_cell(v) for v in row])
+        sheet.append(
+            [
+                _local(v) if isinstance(v, (int, datetime)) or v is None else escape_cell(v)
+                for v in row
+            ]
+        )
+    for n, key in enumerate(reg.COLUMNS, start=1):
+        letter = get_column_letter(n)
+        times = key in ("opened", "due", "closed")
+        sheet.column_dimensions[letter].width = 17 if times else XLSX_WIDTHS.get(key, 12)
+        if times:
+            for cell in sheet[letter][1:]:
+                cell.number_format = "yyyy-mm-dd hh:mm"
+    sheet.freeze_panes = "A2"  # the header stays in view while scrolling
     buffer = io.BytesIO()
     book.save(buffer)
     return Response(

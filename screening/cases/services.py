@@ -56,19 +56,72 @@ def scoped(user: User) -> ColumnElement[bool]:
 
 
 QUEUE_PAGE = 50
+#: Orders the queue offers: most urgent (the index order), earliest due, oldest, newest.
+QUEUE_SORTS = ("urgency", "due", "oldest", "newest")
 
 
-def queue_page(session: Session, user: User, page: int) -> tuple[list[Case], int]:
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the counselor narrowed the queue to; the defaults list every open case in scope."""
+
+    tier: str = ""
+    status: str = ""
+    faculty_id: int | None = None
+    overdue: bool = False
+    escalated: bool = False
+    unassigned: bool = False
+    mine: bool = False
+    followup_overdue: bool = False
+    #: Students found by exact student number or phone (blind index); None: no search.
+    student_ids: tuple[int, ...] | None = None
+    sort: str = "urgency"
+
+
+def _filtered(user: User, f: QueueFilter, now: datetime) -> list[ColumnElement[bool]]:
+    where = [scoped(user)]
+    if not f.followup_overdue:  # an overdue follow-up shows even after close-out
+        where.append(Case.status != "closed")
+    if f.tier:
+        where.append(Case.tier == f.tier)
+    if f.status in ("open", "pending_signoff"):
+        where.append(Case.status == f.status)
+    if f.faculty_id:
+        where.append(Case.faculty_id == f.faculty_id)
+    if f.overdue:
+        where += [Case.status == "open", Case.acknowledged_at.is_(None), Case.due_at < now]
+    if f.escalated:
+        where.append(Case.escalation_level > 0)
+    if f.unassigned:
+        where.append(Case.assignee_id.is_(None))
+    if f.mine:
+        where.append(Case.assignee_id == user.id)
+    if f.followup_overdue:
+        where.append(Case.followup_due_at < now)
+    if f.student_ids is not None:
+        where.append(Case.student_id.in_(f.student_ids))
+    return where
+
+
+def queue_page(
+    session: Session, user: User, page: int, f: QueueFilter | None = None
+) -> tuple[list[Case], int]:
     """One page of the open cases in the user's scope, most urgent first, and how many in all.
 
-    Ordered and cut in SQL, so a centre with ten thousand open cases loads fifty rows.
+    Filtered, ordered and cut in SQL, so a centre with ten thousand open cases loads fifty rows.
     """
-    where = (scoped(user), Case.status != "closed")
+    f = f or QueueFilter()
+    where = _filtered(user, f, utcnow())
     total = session.scalar(select(func.count()).select_from(Case).where(*where)) or 0
-    query = (  # most urgent tier first, then the earliest due first contact (ix_cases_queue)
+    order = {  # most urgent tier first, then the earliest due first contact (ix_cases_queue)
+        "urgency": (Case.urgency, Case.due_at, Case.id),
+        "due": (Case.due_at, Case.id),
+        "oldest": (Case.opened_at, Case.id),
+        "newest": (Case.opened_at.desc(), Case.id.desc()),
+    }.get(f.sort, (Case.urgency, Case.due_at, Case.id))
+    query = (
         select(Case)
         .where(*where)
-        .order_by(Case.urgency, Case.due_at, Case.id)
+        .order_by(*order)
         .limit(QUEUE_PAGE)
         .offset((max(page, 1) - 1) * QUEUE_PAGE)
     )
@@ -175,16 +228,41 @@ def add_note(
     event(session, case, kind, actor_id=user.id, detail=detail)
 
 
-def close(session: Session, user: User, case: Case, outcome: str, note: str) -> None:
-    """Close out (销号) with an outcome and a note; a crisis case then awaits a supervisor."""
+def close(
+    session: Session,
+    user: User,
+    case: Case,
+    outcome: str,
+    note: str,
+    *,
+    plan: str = "",
+    safety_plan: bool = False,
+    override: str = "",
+) -> None:
+    """Close out (销号) with an outcome, a note and a follow-up plan; a crisis case needs a
+    safety plan and then awaits a supervisor. Only after a recorded first contact, unless a
+    supervisor overrides that with a written reason."""
     if case.status != "open":
         raise CaseError("state")
     if outcome not in OUTCOMES:
         raise CaseError("outcome")
     if not note.strip():
         raise CaseError("empty")
+    if not plan.strip():
+        raise CaseError("plan")
+    if case.acknowledged_at is None:
+        if user.role != Role.SUPERVISOR:
+            raise CaseError("no_contact")
+        if len(override.strip()) < 10:
+            raise CaseError("override")
+    if case.tier == "crisis" and not safety_plan:
+        raise CaseError("safety_plan")
     case.outcome, case.closed_by = outcome, user.id
-    detail = {"note": note.strip(), "outcome": outcome}
+    detail: dict[str, Any] = {"note": note.strip(), "outcome": outcome, "plan": plan.strip()}
+    if case.tier == "crisis":
+        detail["safety_plan"] = True
+    if case.acknowledged_at is None:
+        detail["override"] = override.strip()
     if case.tier == "crisis":
         case.status = "pending_signoff"
         event(session, case, "close_requested", actor_id=user.id, detail=detail)

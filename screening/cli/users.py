@@ -90,13 +90,19 @@ def create_command(
 )
 @with_appcontext
 def import_command(roster_file: Path, skip_invalid: bool, create_faculties: bool) -> None:
-    """Import students from CSV: student_number,name,email,faculty,cohort."""
+    """Import students from CSV: student_number,name,email,faculty,cohort and optionally
+    phone,emergency_name,emergency_relation,emergency_phone,class,counselor,dorm."""
     ready()
     try:
         text = csvimport.decode(roster_file.read_bytes())
     except ValueError as exc:
         raise click.ClickException(f"{roster_file.name}: {exc}") from exc
     parsed = roster.parse(text)
+    unknown_staff = roster.unknown_counselors(db.session(), parsed.rows)
+    if unknown_staff:  # a class counselor must be an existing staff account
+        bad = {line for line, _ in unknown_staff}
+        parsed.rows = [r for r in parsed.rows if r.line not in bad]
+        parsed.errors = sorted(parsed.errors + unknown_staff)
     s = db.session()
     new_codes = roster.new_faculty_codes(s, parsed.rows)
     unknown = [] if create_faculties else roster.unknown_faculties(s, parsed.rows)

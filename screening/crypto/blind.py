@@ -19,6 +19,7 @@ from screening.crypto.keyring import KeyRing
 EMAIL = "email"
 STUDENT_NUMBER = "student_number"
 RECOVERY_CODE = "recovery_code"
+PHONE = "phone"
 _LABEL = b"screening-blind-v1"
 
 
@@ -37,8 +38,25 @@ def _recovery_code(value: str) -> str:
     return "".join(c for c in unicodedata.normalize("NFKC", value) if c.isalnum()).upper()
 
 
+def _phone(value: str) -> str:
+    """Phone numbers compare as digits only; +86/0086 before an 11-digit mobile is dropped."""
+    text = unicodedata.normalize("NFKC", value).strip()
+    digits = "".join(c for c in text if c.isdigit())
+    if not (text.startswith("+") or digits.startswith("00")):
+        return digits
+    digits = digits.removeprefix("00")
+    if digits.startswith("86") and len(digits) == 13:
+        return digits[2:]
+    return "+" + digits if digits else ""
+
+
 NORMALISERS: Mapping[str, Callable[[str], str]] = MappingProxyType(
-    {EMAIL: _email, STUDENT_NUMBER: _student_number, RECOVERY_CODE: _recovery_code}
+    {
+        EMAIL: _email,
+        STUDENT_NUMBER: _student_number,
+        RECOVERY_CODE: _recovery_code,
+        PHONE: _phone,
+    }
 )
 
 

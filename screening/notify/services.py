@@ -301,3 +301,58 @@ def acknowledge(session: Session, user: User, alert_id: int) -> Alert | None:
         return None
     alert.acknowledged_at = alert.acknowledged_at or utcnow()
     return alert
+
+
+@dataclass(frozen=True)
+class AlertGroup:
+    """Alerts of one kind about one thing (e.g. every escalation of one case) shown as one."""
+
+    kind: str
+    link_path: str
+    alerts: tuple[Alert, ...]
+
+    @property
+    def first(self) -> Alert:
+        """The newest alert of the group (its id acknowledges the whole group)."""
+        return self.alerts[0]
+
+    @property
+    def unread(self) -> bool:
+        """True while any alert of the group is not acknowledged."""
+        return any(a.acknowledged_at is None for a in self.alerts)
+
+
+def grouped_alerts(session: Session, user: User) -> list[AlertGroup]:
+    """The user's alerts grouped by kind and link, unread groups first, newest first."""
+    groups: dict[tuple[str, str, bool], list[Alert]] = {}
+    for alert in open_alerts(session, user):
+        key = (alert.kind, alert.link_path, alert.acknowledged_at is None)
+        groups.setdefault(key, []).append(alert)
+    return [AlertGroup(kind, link, tuple(alerts)) for (kind, link, _), alerts in groups.items()]
+
+
+def acknowledge_group(session: Session, user: User, alert_id: int) -> Alert | None:
+    """Mark one of the user's alerts and its unread siblings (same kind and link) as seen."""
+    alert = acknowledge(session, user, alert_id)
+    if alert is not None:
+        session.execute(
+            update(Alert)
+            .where(
+                Alert.recipient_id == user.id,
+                Alert.kind == alert.kind,
+                Alert.link_path == alert.link_path,
+                Alert.acknowledged_at.is_(None),
+            )
+            .values(acknowledged_at=alert.acknowledged_at)
+        )
+    return alert
+
+
+def acknowledge_many(session: Session, user: User, alert_ids: list[int]) -> int:
+    """Mark several of the user's own alerts (and their groups) as seen; how many groups."""
+    done = 0
+    for alert_id in alert_ids[:200]:
+        if acknowledge_group(session, user, alert_id) is not None:
+            done += 1
+    session.flush()
+    return done

@@ -14,6 +14,12 @@ from screening.cases.models import BreakGlassGrant, Case
 from screening.notify.models import Alert
 from tests.conftest import log_in_fully
 
+CLOSE = {
+    "outcome": "hospitalised",
+    "note": "Admitted",
+    "plan": "Weekly talk for a month",
+    "safety_plan": "y",
+}
 SOURCE = {"instrument": "phq9", "version": 1, "total": 22, "band": "severe", "fired": []}
 
 
@@ -96,7 +102,11 @@ def test_crisis_close_out_needs_another_supervisor(
     db.commit()
     other = make_user("supervisor")
     me = logged_in("supervisor")
+    client.post(f"/cases/{case.id}/acknowledge")
     client.post(f"/cases/{case.id}/close", data={"outcome": "hospitalised", "note": "Admitted"})
+    db.expire_all()
+    assert db.get(Case, case.id).status == "open"  # no follow-up plan, no safety plan
+    client.post(f"/cases/{case.id}/close", data=CLOSE)
     db.expire_all()
     assert db.get(Case, case.id).status == "pending_signoff"
     mine = client.post(f"/cases/{case.id}/signoff", follow_redirects=True)
@@ -117,7 +127,7 @@ def test_crisis_close_out_needs_another_supervisor(
     assert reopened.status == "open" and reopened.outcome is None
     client.post("/auth/logout")
     log_in_fully(client, db, me)
-    client.post(f"/cases/{case.id}/close", data={"outcome": "hospitalised", "note": "Plan agreed"})
+    client.post(f"/cases/{case.id}/close", data={**CLOSE, "note": "Plan agreed"})
     client.post("/auth/logout")
     log_in_fully(client, db, other)
     client.post(f"/cases/{case.id}/signoff", data={"decision": "approve", "note": "OK"})

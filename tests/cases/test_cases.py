@@ -76,7 +76,12 @@ def test_item_nine_to_signed_close_out(
     assert db.get(Case, case.id).status == "open"
     client.post(
         f"/cases/{case.id}/close",
-        data={"outcome": "resolved_contacted", "note": "Safety plan agreed"},
+        data={
+            "outcome": "resolved_contacted",
+            "note": "Safety plan agreed",
+            "plan": "Weekly check-in",
+            "safety_plan": "y",
+        },
     )
     db.expire_all()
     assert db.get(Case, case.id).status == "pending_signoff"

@@ -77,7 +77,8 @@ def test_the_queue_reads_a_fixed_number_of_statements_however_many_counselors(
         engine = app.extensions["engine"]
 
         def count(*args: object) -> None:
-            seen.append(str(args[2]))
+            if "audit_" not in str(args[2]):  # the view's audit entry picks a chain at random
+                seen.append(str(args[2]))
 
         event.listen(engine, "before_cursor_execute", count)
         try:
@@ -101,4 +102,4 @@ def test_the_queue_reads_a_fixed_number_of_statements_however_many_counselors(
     many = statements_for_queue()
     assert many == few
     page = client.get("/cases/").get_data(as_text=True)
-    assert page.count("Responsible: Person") == 12
+    assert page.count('data-label="Responsible">Person') == 12

@@ -99,3 +99,24 @@ def test_measures_page(client: FlaskClient, logged_in, make_user, db) -> None:
     logged_in("supervisor")
     page = client.get("/cases/measures")
     assert page.status_code == 200 and b"Median hours to first contact" in page.data
+
+
+def test_xlsx_has_typed_local_dates_a_frozen_header_a_named_sheet_and_widths(
+    client: FlaskClient, logged_in, make_user, db
+) -> None:
+    student = make_user("student")
+    case = intake.open_or_raise(db, student=student, kind="psych", tier="moderate", source=SOURCE)
+    case.opened_at = datetime(2026, 3, 1, 16, 30, tzinfo=UTC)  # 00:30 on 2 March in Beijing
+    db.commit()
+    logged_in("supervisor", faculties=[])
+    book = load_workbook(io.BytesIO(client.get("/cases/register.xlsx").data))
+    sheet = book.active
+    assert sheet.title == "Risk register" and sheet.freeze_panes == "A2"
+    opened = sheet.cell(row=2, column=COLUMNS.index("opened") + 1)
+    assert opened.value == datetime(2026, 3, 2, 0, 30) and opened.is_date
+    assert sheet.column_dimensions["B"].width >= 20
+    text = client.get("/cases/register.csv").data.decode("utf-8-sig")
+    assert "2026-03-02 00:30" in text
+    page = client.get("/cases/register").get_data(as_text=True)
+    assert "2026" in page and "+00:00" not in page and "main" in page
+    assert '<main id="main" class="wide">' in page

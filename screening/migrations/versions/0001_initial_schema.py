@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:49:42.276675
+Create Date: 2026-12-01 22:52:05.400589
 """
 
 from __future__ import annotations
@@ -248,6 +248,9 @@ def upgrade() -> None:
         sa.Column("name_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("email_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("student_number_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("contact_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("phone_index", sa.String(length=64), nullable=True),
+        sa.Column("class_counselor_id", sa.Integer(), nullable=True),
         sa.Column("faculty_id", sa.Integer(), nullable=True),
         sa.Column("cohort_id", sa.Integer(), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
@@ -269,6 +272,13 @@ def upgrade() -> None:
             name=op.f("ck_users_role_known"),
         ),
         sa.ForeignKeyConstraint(
+            ["class_counselor_id"],
+            ["users.id"],
+            name=op.f("fk_users_class_counselor_id_users"),
+            ondelete="SET NULL",
+            use_alter=True,
+        ),
+        sa.ForeignKeyConstraint(
             ["cohort_id"], ["cohorts.id"], name=op.f("fk_users_cohort_id_cohorts")
         ),
         sa.ForeignKeyConstraint(
@@ -282,6 +292,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_users_cohort_id"), ["cohort_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_email_index"), ["email_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_faculty_id"), ["faculty_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_users_phone_index"), ["phone_index"], unique=False)
         batch_op.create_index(batch_op.f("ix_users_role"), ["role"], unique=False)
 
     op.create_table(
@@ -621,6 +632,7 @@ def upgrade() -> None:
         sa.Column("closed_by", sa.Integer(), nullable=True),
         sa.Column("signed_off_by", sa.Integer(), nullable=True),
         sa.Column("version", sa.Integer(), nullable=False),
+        sa.Column("followup_due_at", screening.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("tier_mapping_id", sa.Integer(), nullable=True),
         sa.CheckConstraint("kind IN ('psych','academic')", name=op.f("ck_cases_kind_known")),
         sa.CheckConstraint(
@@ -653,6 +665,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_cases_assignee_id"), ["assignee_id"], unique=False)
         batch_op.create_index("ix_cases_escalation", ["status", "escalate_at"], unique=False)
         batch_op.create_index(batch_op.f("ix_cases_faculty_id"), ["faculty_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_cases_followup_due_at"), ["followup_due_at"], unique=False
+        )
         batch_op.create_index(
             "ix_cases_queue",
             ["urgency", "due_at", "id"],
@@ -802,11 +817,52 @@ def upgrade() -> None:
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_case_events_case_id"), ["case_id"], unique=False)
 
+    op.create_table(
+        "case_followups",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("assignment_id", sa.Integer(), nullable=False),
+        sa.Column("instrument_id", sa.String(length=64), nullable=False),
+        sa.Column("due_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("scheduled_by", sa.Integer(), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("submission_id", sa.Integer(), nullable=True),
+        sa.Column("done_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["assignment_id"],
+            ["assignments.id"],
+            name=op.f("fk_case_followups_assignment_id_assignments"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_case_followups_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["scheduled_by"], ["users.id"], name=op.f("fk_case_followups_scheduled_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["submission_id"],
+            ["submissions.id"],
+            name=op.f("fk_case_followups_submission_id_submissions"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_case_followups")),
+        sa.UniqueConstraint("assignment_id", name=op.f("uq_case_followups_assignment_id")),
+    )
+    with op.batch_alter_table("case_followups", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_case_followups_case_id"), ["case_id"], unique=False)
+
     # ### end Alembic commands ###
 
 
 def downgrade() -> None:
     # ### commands auto generated by Alembic - please adjust! ###
+    with op.batch_alter_table("case_followups", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_case_followups_case_id"))
+
+    op.drop_table("case_followups")
     with op.batch_alter_table("case_events", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_case_events_case_id"))
 
@@ -834,6 +890,7 @@ def downgrade() -> None:
             postgresql_where=sa.text("status != 'closed'"),
             sqlite_where=sa.text("status != 'closed'"),
         )
+        batch_op.drop_index(batch_op.f("ix_cases_followup_due_at"))
         batch_op.drop_index(batch_op.f("ix_cases_faculty_id"))
         batch_op.drop_index("ix_cases_escalation")
         batch_op.drop_index(batch_op.f("ix_cases_assignee_id"))
@@ -876,6 +933,7 @@ def downgrade() -> None:
     op.drop_table("alerts")
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_users_role"))
+        batch_op.drop_index(batch_op.f("ix_users_phone_index"))
         batch_op.drop_index(batch_op.f("ix_users_faculty_id"))
         batch_op.drop_index(batch_op.f("ix_users_email_index"))
         batch_op.drop_index(batch_op.f("ix_users_cohort_id"))
