@@ -19,6 +19,12 @@ from screening.cases.models import (
 )
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
+from screening.referrals.models import (
+    ClassCounselorNotice,
+    ConcernReport,
+    ContactRequest,
+    ReporterRole,
+)
 from screening.responses.models import Draft, Submission
 from screening.stats.models import ScoreCount, ScoreRecord
 
@@ -32,8 +38,11 @@ __all__ = [
     "CampaignInstrument",
     "Case",
     "CaseEvent",
+    "ClassCounselorNotice",
     "Cohort",
+    "ConcernReport",
     "Consent",
+    "ContactRequest",
     "CrisisResource",
     "Draft",
     "Faculty",
@@ -43,6 +52,7 @@ __all__ = [
     "OnCallShift",
     "OutboxMessage",
     "RecoveryCode",
+    "ReporterRole",
     "ScoreCount",
     "ScoreRecord",
     "ShredRecord",

@@ -34,7 +34,9 @@ from screening.db import utcnow
 from screening.keys.services import vault_of
 from screening.notify.services import enqueue
 
-KINDS = ("psych", "academic")
+#: psych: a questionnaire; academic: registrar data; self_referral: the student asked for
+#: contact; concern: a report from staff, a class committee member or a dorm head.
+KINDS = ("psych", "academic", "self_referral", "concern")
 
 
 def sla(session: Session) -> Mapping[str, float]:

@@ -22,7 +22,7 @@ from screening.auth.access import roles_required
 from screening.auth.contact import dial
 from screening.auth.models import Faculty, Role, User
 from screening.campaigns.services import enabled_instrument_ids
-from screening.cases import followup, reads, services
+from screening.cases import followup, reads, services, signals
 from screening.cases import register as reg
 from screening.cases.forms import (
     REFERRAL_LABELS,
@@ -41,6 +41,7 @@ from screening.cases.wording import band_label, duration, instrument_name
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
 from screening.forms import choices
+from screening.referrals import staff as referrals
 from screening.responses.history import screening_history
 from screening.responses.sheets import answer_sheets
 
@@ -139,6 +140,7 @@ def detail(case_id: int) -> str:
     file = reads.open_case(s, current_user, case)
     sheets = answer_sheets(s, file, library, locale)
     history = file.history
+    referral_requests, referral_reports = referrals.on_case(s, current_user, case)
     s.commit()
     counselors = list(
         s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
@@ -183,6 +185,8 @@ def detail(case_id: int) -> str:
         close=close,
         signoff=SignOffForm(),
         reassign=reassign,
+        referral_requests=referral_requests,
+        referral_reports=referral_reports,
     )
 
 
@@ -362,7 +366,6 @@ def _register_table() -> list[list[Any]]:
         "signed_off_by": _("Signed off by"),
         "closed": _("Closed"),
     }
-    kinds = {"psych": _("Psychological"), "academic": _("Academic")}
     rows: list[list[Any]] = [[headers[c] for c in reg.COLUMNS]]
     for e in reg.entries(db.session(), current_user, now):
         c = e.case
@@ -370,7 +373,7 @@ def _register_table() -> list[list[Any]]:
             [
                 c.id,
                 e.faculty,
-                kinds.get(c.kind, c.kind),
+                signals.label(signals.KIND_LABELS, c.kind),
                 str(TIER_LABELS.get(c.tier, c.tier)),
                 str(STATUS_LABELS.get(c.status, c.status)),
                 c.opened_at.isoformat(timespec="minutes"),
