@@ -66,6 +66,8 @@ ALERT_LABELS = {
     "case.escalated": _l("Case escalated"),
     "case.signoff": _l("Close-out awaiting your sign-off"),
     "case.breakglass": _l("Emergency access used"),
+    "class.crisis": _l("A student of yours has an open crisis case"),
+    "class.help": _l("The counselling centre asks your help to reach a student"),
     "reminder": _l("Reminder"),
 }
 EVENT_LABELS = {

@@ -78,6 +78,8 @@ EXPECTED: dict[str, object] = {
     "referrals.unfounded": {"counselor", "supervisor"},
     "referrals.reporters": {"admin"},
     "referrals.reporter_remove": {"admin"},
+    "referrals.ask_class_counselor": {"counselor", "supervisor"},
+    "referrals.class_notices": {"counselor", "supervisor", "dean", "admin"},
     "stats.index": {"dean", "supervisor", "admin"},
     "stats.campaign": {"dean", "supervisor", "admin"},
     "stats.chart": {"dean", "supervisor", "admin"},

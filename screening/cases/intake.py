@@ -132,6 +132,11 @@ def notify_new(session: Session, case: Case, now: datetime) -> None:
         recipients |= set(on_call(session, now))
     for uid in sorted(r for r in recipients if r):
         enqueue(session, recipient_id=uid, kind="case.new", link_path=f"/cases/{case.id}")
+    if case.tier == "crisis":
+        # The class counselor (辅导员) learns only that there is a crisis case (when configured).
+        from screening.referrals.notices import tell_class_counselor  # referrals builds on this
+
+        tell_class_counselor(session, case, now)
 
 
 def _open_case(session: Session, student: User, kind: str) -> Case | None:

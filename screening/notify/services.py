@@ -28,7 +28,15 @@ from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
 
 MAX_ATTEMPTS = 8
-KINDS = ("case.new", "case.escalated", "case.signoff", "case.breakglass", "reminder")
+KINDS = (
+    "case.new",
+    "case.escalated",
+    "case.signoff",
+    "case.breakglass",
+    "reminder",
+    "class.crisis",
+    "class.help",
+)
 #: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
     "zh": {
@@ -36,6 +44,8 @@ SUBJECTS = {
         "case.escalated": "筛查系统：一条关注提醒已升级，请尽快处理",
         "case.signoff": "筛查系统：有结案申请等待您签字确认",
         "case.breakglass": "筛查系统：有同事申请了紧急查阅权限",
+        "class.crisis": "筛查系统：您负责的一名学生需要关注",
+        "class.help": "筛查系统：心理中心请您协助联系一名学生",
         "reminder": "心理健康筛查提醒",
     },
     "en": {
@@ -43,6 +53,8 @@ SUBJECTS = {
         "case.escalated": "Screening: an alert was escalated and needs action",
         "case.signoff": "Screening: a close-out awaits your sign-off",
         "case.breakglass": "Screening: a colleague used emergency access",
+        "class.crisis": "Screening: a student of yours needs attention",
+        "class.help": "Screening: the counselling centre asks your help to reach a student",
         "reminder": "Wellbeing screening reminder",
     },
 }

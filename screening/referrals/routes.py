@@ -16,7 +16,7 @@ from screening.campaigns.services import crisis_resources_or_defaults as crisis_
 from screening.cases import signals
 from screening.cases.forms import CaseActionForm
 from screening.cases.services import CaseError
-from screening.referrals import services, staff
+from screening.referrals import notices, services, staff
 from screening.referrals.forms import (
     REPORTER_LABELS,
     STATE_LABELS,
@@ -38,6 +38,7 @@ MESSAGES = {
     ),
     "not_found": _l("No such report."),
     "state": _l("This report is already marked unfounded."),
+    "no_class_counselor": _l("No class counselor is on file for this student."),
 }
 
 
@@ -231,3 +232,34 @@ def reporter_remove(user_id: int) -> Response:
     s.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("referrals.reporters"))
+
+
+@bp.route("/cases/<int:case_id>/ask-class-counselor", methods=["POST"])
+@roles_required(Role.COUNSELOR, Role.SUPERVISOR)
+def ask_class_counselor(case_id: int) -> Response:
+    """Ask the student's class counselor to help reach the student (recorded on the case)."""
+    s = db.session()
+    if not CaseActionForm().validate_on_submit():
+        abort(400)
+    try:
+        notices.ask_class_counselor(s, current_user, case_id)
+    except CaseError:
+        s.rollback()
+        abort(404)
+    except services.ReferralError as exc:
+        s.rollback()
+        flash(str(MESSAGES.get(exc.code, _("That did not work."))), "error")
+        return redirect(url_for("cases.detail", case_id=case_id))
+    s.commit()
+    flash(_("The class counselor was asked to help reach the student."), "success")
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+@bp.route("/class")
+@roles_required(Role.COUNSELOR, Role.SUPERVISOR, Role.DEAN, Role.ADMIN)
+def class_notices() -> str:
+    """A class counselor's students with an open crisis case or a request to help reach them."""
+    s = db.session()
+    rows = notices.for_class_counselor(s, current_user)
+    s.commit()
+    return render_template("referrals/class.html", rows=rows)

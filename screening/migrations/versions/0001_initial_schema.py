@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:20:20.998104
+Create Date: 2026-12-01 22:31:30.692105
 """
 
 from __future__ import annotations
