@@ -345,7 +345,13 @@ def reassign(case_id: int) -> Response:
     return _act(case_id, "reassign")
 
 
-def _register_table() -> list[list[Any]]:
+def _register_kind() -> str:
+    """The kind the register is narrowed to (?kind=), or "" for every kind."""
+    kind = request.args.get("kind", "")
+    return kind if kind in signals.KIND_LABELS else ""
+
+
+def _register_table(kind: str = "") -> list[list[Any]]:
     from screening.templating import STATUS_LABELS, TIER_LABELS
 
     now = utcnow()
@@ -369,6 +375,8 @@ def _register_table() -> list[list[Any]]:
     rows: list[list[Any]] = [[headers[c] for c in reg.COLUMNS]]
     for e in reg.entries(db.session(), current_user, now):
         c = e.case
+        if kind and c.kind != kind:
+            continue
         rows.append(
             [
                 c.id,
@@ -395,11 +403,13 @@ def _register_table() -> list[list[Any]]:
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
 def register() -> str:
     """The risk register (台账): every case in scope, open and closed (the view is audited)."""
-    rows = _register_table()
+    kind = _register_kind()
+    rows = _register_table(kind)
     s = db.session()
     audit(s, actor_id=current_user.id, action="register.view", target_type="register")
     s.commit()
-    return render_template("cases/register.html", rows=rows)
+    kinds = {k: str(v) for k, v in signals.KIND_LABELS.items()}
+    return render_template("cases/register.html", rows=rows, kinds=kinds, kind=kind)
 
 
 @bp.route("/register.<any(csv, xlsx):fmt>")
@@ -407,7 +417,7 @@ def register() -> str:
 def register_export(fmt: str) -> Response:
     """The register as CSV or XLSX, formula-injection escaped, audited."""
     s = db.session()
-    rows = _register_table()
+    rows = _register_table(_register_kind())
     audit(s, actor_id=current_user.id, action="register.export", target_type="register", reason=fmt)
     s.commit()
     stamp = utcnow().strftime("%Y%m%d")
@@ -442,4 +452,6 @@ def measures() -> str:
         "cases/measures.html",
         by_group=process_measures(facts, now),
         by_tier=process_measures(facts, now, key=lambda c: c.tier),
+        by_kind=process_measures(facts, now, key=lambda c: c.kind),
+        kind_label=lambda k: signals.label(signals.KIND_LABELS, k),
     )
