@@ -144,7 +144,10 @@ def concern() -> str | Response | tuple[str, int]:
                 flash(str(MESSAGES["rate_limited"]), "error")
                 return render_template("referrals/concern.html", form=form), 429
             s.rollback()
-            form.signs.errors = [str(MESSAGES.get(exc.code, _("That did not work.")))]
+            where = {"student_number": form.student_number, "text": form.text}
+            where.get(exc.code, form.signs).errors = [
+                str(MESSAGES.get(exc.code, _("That did not work.")))
+            ]
         else:
             s.commit()
             return redirect(url_for("referrals.concern_received"))

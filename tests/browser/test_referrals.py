@@ -1,10 +1,11 @@
 """A 心理委员 reports a classmate who talked of death, a student asks to talk to someone, and the
-counselor finds both in the queue: Chromium on a phone in zh-Hans, axe-clean."""
+counselor finds both in the queue: Chromium on a phone and a desktop in zh-Hans, axe-clean."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 
 from screening.auth.contact import Contact, set_contact
@@ -12,7 +13,7 @@ from screening.cases.models import Case, OnCallShift
 from screening.db import utcnow
 from screening.notify.models import Alert
 from screening.referrals.models import ReporterRole
-from tests.browser.conftest import PHONE, PageFactory, serious_violations, shot
+from tests.browser.conftest import DESKTOP, PHONE, PageFactory, serious_violations, shot
 from tests.browser.test_roles import enrol_authenticator, log_in
 
 
@@ -30,7 +31,11 @@ def _submit(page) -> None:
     page.wait_for_load_state("networkidle")
 
 
-def test_reports_and_requests_reach_the_counselor(open_page: PageFactory, make_user, db) -> None:
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_reports_and_requests_reach_the_counselor(
+    open_page: PageFactory, make_user, db, viewport
+) -> None:
+    tag = "phone" if viewport is PHONE else "desktop"
     counselor = make_user("counselor", name="王老师")
     now = utcnow()
     db.add(
@@ -47,7 +52,7 @@ def test_reports_and_requests_reach_the_counselor(open_page: PageFactory, make_u
     asking = _student(db, make_user, "20241003", "孙同学", class_name="软工2402班")
 
     # The class psychological committee member reports a classmate who talked of death.
-    page = open_page(PHONE, locale="zh-CN")
+    page = open_page(viewport, locale="zh-CN")
     log_in(page, "20241001")
     page.get_by_role("link", name="报告需要关注的同学").click()
     page.wait_for_load_state("networkidle")
@@ -56,11 +61,11 @@ def test_reports_and_requests_reach_the_counselor(open_page: PageFactory, make_u
     page.get_by_label("谈论死亡或自杀").check()
     page.get_by_label("几天内").check()
     page.locator("textarea[name=text]").fill("昨晚在宿舍说活着没意思")
-    shot(page, "referrals-phone-concern-form")
+    shot(page, f"referrals-{tag}-concern-form")
     _submit(page)
     assert page.locator("h1").inner_text() == "已收到"
     assert not serious_violations(page), serious_violations(page)
-    shot(page, "referrals-phone-concern-received")
+    shot(page, f"referrals-{tag}-concern-received")
     case = db.scalar(select(Case).where(Case.student_id == classmate.id))
     assert case is not None and (case.kind, case.tier) == ("concern", "crisis")
     assert db.scalar(select(Alert).where(Alert.recipient_id == counselor.id)) is not None
@@ -71,41 +76,41 @@ def test_reports_and_requests_reach_the_counselor(open_page: PageFactory, make_u
     for hidden in ("危机", "赵同学", "活着没意思", "谈论死亡"):
         assert hidden not in mine
     assert not serious_violations(page), serious_violations(page)
-    shot(page, "referrals-phone-mine")
+    shot(page, f"referrals-{tag}-mine")
 
     # A student asks to talk to someone, by phone, in the afternoon.
-    page = open_page(PHONE, locale="zh-CN")
+    page = open_page(viewport, locale="zh-CN")
     log_in(page, "20241003")
-    shot(page, "referrals-phone-home")
+    shot(page, f"referrals-{tag}-home")
     page.get_by_role("link", name="我想找人聊聊").click()
     page.wait_for_load_state("networkidle")
     assert not serious_violations(page), serious_violations(page)
     page.get_by_label("尽快：一两天内").check()
     page.get_by_label("电话").check()
     page.locator("select[name=contact_when]").select_option("afternoon")
-    shot(page, "referrals-phone-talk-form")
+    shot(page, f"referrals-{tag}-talk-form")
     _submit(page)
     assert "已收到你的请求" in page.content() and "心理老师会在" in page.content()
     assert not serious_violations(page), serious_violations(page)
-    shot(page, "referrals-phone-talk-received")
+    shot(page, f"referrals-{tag}-talk-received")
     request_case = db.scalar(select(Case).where(Case.student_id == asking.id))
     assert request_case is not None and request_case.kind == "self_referral"
 
     # The counselor's queue shows both, the request with the chosen way of contact.
-    page = open_page(PHONE, locale="zh-CN")
+    page = open_page(viewport, locale="zh-CN")
     log_in(page, counselor.username)
     enrol_authenticator(page)
     page.goto("/cases/")
     queue = page.locator("main").inner_text()
     assert "主动求助 · 电话 · 下午" in queue and "关注报告 · 谈论死亡或自杀" in queue
     assert not serious_violations(page), serious_violations(page)
-    shot(page, "referrals-phone-queue")
+    shot(page, f"referrals-{tag}-queue")
     page.goto(f"/cases/{case.id}")
     content = page.locator("main").inner_text()
     assert "钱委员" in content and "心理委员" in content and "活着没意思" in content
     assert not serious_violations(page), serious_violations(page)
-    shot(page, "referrals-phone-concern-case")
+    shot(page, f"referrals-{tag}-concern-case")
     page.goto(f"/cases/{request_case.id}")
     assert "电话" in page.locator("main").inner_text()
     assert not serious_violations(page), serious_violations(page)
-    shot(page, "referrals-phone-request-case")
+    shot(page, f"referrals-{tag}-request-case")
