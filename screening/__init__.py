@@ -85,6 +85,7 @@ def _features(app: Flask) -> None:
     from screening.cases.routes import bp as cases_bp
     from screening.keys import display
     from screening.notify.routes import bp as notify_bp
+    from screening.referrals.routes import bp as referrals_bp
     from screening.responses.routes import bp as responses_bp
     from screening.stats.routes import bp as stats_bp
 
@@ -101,6 +102,7 @@ def _features(app: Flask) -> None:
     app.register_blueprint(cases_bp)
     app.register_blueprint(caseadmin_bp)
     app.register_blueprint(notify_bp)
+    app.register_blueprint(referrals_bp)
     app.register_blueprint(stats_bp)
     # A flagged response opens or joins a case inside the submission's own transaction.
     app.extensions["submit_hooks"] = (submission_hook,)

@@ -52,6 +52,14 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Registrar signals that open an academic case: failed_credits >= X, gpa < Y,
         # absences >= Z (one crossed: moderate tier; two or more: high).
         "CASE_ACADEMIC_THRESHOLDS": {"failed_credits": 10, "gpa": 2.0, "absences": 15},
+        # Tiers of a student's own request for contact and of a concern report, by the urgency
+        # chosen (talk of death or self-harm in a report is a crisis whatever is set here).
+        "REFERRAL_SELF_TIERS": {"now": "crisis", "soon": "high", "week": "moderate"},
+        "REFERRAL_CONCERN_TIERS": {"urgent": "crisis", "soon": "high", "routine": "moderate"},
+        # Concern reports one reporter may send in 24 hours.
+        "REFERRAL_REPORTS_PER_DAY": 10,
+        # Tell a student's class counselor (辅导员) when the student has an open crisis case.
+        "REFERRAL_TELL_CLASS_COUNSELOR": True,
         "WORKER_INTERVAL_SECONDS": 30,
         "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
         "RATELIMIT_KEY_PREFIX": "screening",

@@ -20,6 +20,12 @@ from screening.cases.models import (
 )
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
+from screening.referrals.models import (
+    ClassCounselorNotice,
+    ConcernReport,
+    ContactRequest,
+    ReporterRole,
+)
 from screening.responses.models import Draft, Submission
 from screening.stats.models import (
     ReleasedCaseCount,
@@ -41,8 +47,11 @@ __all__ = [
     "CampaignInstrument",
     "Case",
     "CaseEvent",
+    "ClassCounselorNotice",
     "Cohort",
+    "ConcernReport",
     "Consent",
+    "ContactRequest",
     "CrisisResource",
     "Draft",
     "Faculty",
@@ -57,6 +66,7 @@ __all__ = [
     "ReleasedCaseCount",
     "ReleasedCount",
     "ReleasedParticipation",
+    "ReporterRole",
     "ScoreCount",
     "ScoreRecord",
     "ShredRecord",

@@ -25,6 +25,8 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("caseadmin.rota", _l("On-call rota"), frozenset({"admin"})),
     ("caseadmin.tier_index", _l("Risk tiers"), frozenset({"admin"})),
     ("caseadmin.academic_import", _l("Registrar data"), frozenset({"admin"})),
+    ("referrals.concern", _l("Report a concern"), frozenset({"counselor", "supervisor", "dean"})),
+    ("referrals.reporters", _l("Reporters"), frozenset({"admin"})),
     ("notify.inbox", _l("Alerts"), frozenset({"counselor", "supervisor", "dean", "admin"})),
     (
         "mfa.setup",
@@ -64,6 +66,8 @@ ALERT_LABELS = {
     "case.escalated": _l("Case escalated"),
     "case.signoff": _l("Close-out awaiting your sign-off"),
     "case.breakglass": _l("Emergency access used"),
+    "class.crisis": _l("A student of yours has an open crisis case"),
+    "class.help": _l("The counselling centre asks your help to reach a student"),
     "reminder": _l("Reminder"),
     "security.login": _l("Log-in attack: an account was throttled or passwords sprayed"),
 }
@@ -85,6 +89,9 @@ EVENT_LABELS = {
     "break_glass": _l("Emergency access (break-glass)"),
     "followup_scheduled": _l("Follow-up re-screening scheduled"),
     "followup_done": _l("Follow-up re-screening taken"),
+    "report_unfounded": _l("Concern report marked unfounded"),
+    "class_counselor_told": _l("Class counselor told of the crisis case"),
+    "class_counselor_asked": _l("Class counselor asked to help reach the student"),
 }
 
 

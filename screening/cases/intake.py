@@ -34,7 +34,9 @@ from screening.db import utcnow
 from screening.keys.services import vault_of
 from screening.notify.services import enqueue
 
-KINDS = ("psych", "academic")
+#: psych: a questionnaire; academic: registrar data; self_referral: the student asked for
+#: contact; concern: a report from staff, a class committee member or a dorm head.
+KINDS = ("psych", "academic", "self_referral", "concern")
 
 
 def sla(session: Session) -> Mapping[str, float]:
@@ -130,6 +132,11 @@ def notify_new(session: Session, case: Case, now: datetime) -> None:
         recipients |= set(on_call(session, now))
     for uid in sorted(r for r in recipients if r):
         enqueue(session, recipient_id=uid, kind="case.new", link_path=f"/cases/{case.id}")
+    if case.tier == "crisis":
+        # The class counselor (辅导员) learns only that there is a crisis case (when configured).
+        from screening.referrals.notices import tell_class_counselor  # referrals builds on this
+
+        tell_class_counselor(session, case, now)
 
 
 def _open_case(session: Session, student: User, kind: str) -> Case | None:

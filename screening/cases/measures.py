@@ -23,6 +23,8 @@ class CaseFacts:
     due_at: datetime
     acknowledged_at: datetime | None
     closed: bool
+    #: psych, academic, self_referral or concern (how the case came to light).
+    kind: str = "psych"
 
 
 @dataclass(frozen=True)

@@ -45,7 +45,9 @@ class Case(Base):
     __tablename__ = "cases"
     __table_args__ = (
         CheckConstraint("tier IN ('crisis','high','moderate')", name="tier_known"),
-        CheckConstraint("kind IN ('psych','academic')", name="kind_known"),
+        CheckConstraint(
+            "kind IN ('psych','academic','self_referral','concern')", name="kind_known"
+        ),
         CheckConstraint("status IN ('open','pending_signoff','closed')", name="status_known"),
         # At most one case per student and kind that is not closed (PostgreSQL and SQLite).
         Index(

@@ -20,7 +20,7 @@ from screening.audit.services import append as audit
 from screening.auth.contact import Contact, contact_of, students_by_phone
 from screening.auth.models import Cohort, Faculty, User
 from screening.auth.services import find_student, person
-from screening.cases import services
+from screening.cases import services, signals
 from screening.cases.models import Case, CaseEvent
 from screening.cases.register import staff_names
 from screening.cases.wording import band_label, duration, instrument_name, item_number, phrases
@@ -143,6 +143,9 @@ def short_reason(library: Library, detail: dict[str, Any] | None, locale: str) -
         return "—"
     if detail.get("signal") == "academic":
         return _("Registrar data")
+    told = signals.short_reason(detail)
+    if told is not None:
+        return told
     instrument_id = str(detail.get("instrument", ""))
     try:
         instrument: Instrument | None = library.get(instrument_id, detail.get("version"))

@@ -95,6 +95,7 @@ def facts(entries_: list[Entry]) -> list[CaseFacts]:
             due_at=e.case.due_at,
             acknowledged_at=e.case.acknowledged_at,
             closed=e.case.status == "closed",
+            kind=e.case.kind,
         )
         for e in entries_
     ]

@@ -24,7 +24,7 @@ from screening.auth.contact import dial
 from screening.auth.forms import CodeForm
 from screening.auth.models import Faculty, Role, User
 from screening.campaigns.services import enabled_instrument_ids
-from screening.cases import followup, reads, services
+from screening.cases import followup, reads, services, signals
 from screening.cases import register as reg
 from screening.cases.forms import (
     REFERRAL_LABELS,
@@ -43,6 +43,7 @@ from screening.cases.wording import PHRASES, band_label, duration, instrument_na
 from screening.csvexport import escape_cell, to_csv
 from screening.db import utcnow
 from screening.forms import choices
+from screening.referrals import staff as referrals
 from screening.responses.history import screening_history
 from screening.responses.sheets import answer_sheets
 
@@ -141,6 +142,7 @@ def detail(case_id: int) -> str:
     file = reads.open_case(s, current_user, case)
     sheets = answer_sheets(s, file, library, locale)
     history = file.history
+    referral_requests, referral_reports = referrals.on_case(s, current_user, case)
     s.commit()
     counselors = list(
         s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
@@ -186,6 +188,8 @@ def detail(case_id: int) -> str:
         close=close,
         signoff=SignOffForm(),
         reassign=reassign,
+        referral_requests=referral_requests,
+        referral_reports=referral_reports,
     )
 
 
@@ -411,7 +415,13 @@ def reassign(case_id: int) -> Response:
     return _act(case_id, "reassign")
 
 
-def _register_table() -> list[list[Any]]:
+def _register_kind() -> str:
+    """The kind the register is narrowed to (?kind=), or "" for every kind."""
+    kind = request.args.get("kind", "")
+    return kind if kind in signals.KIND_LABELS else ""
+
+
+def _register_table(kind: str = "") -> list[list[Any]]:
     from screening.templating import STATUS_LABELS, TIER_LABELS
 
     now = utcnow()
@@ -432,15 +442,16 @@ def _register_table() -> list[list[Any]]:
         "signed_off_by": _("Signed off by"),
         "closed": _("Closed"),
     }
-    kinds = {"psych": _("Psychological"), "academic": _("Academic")}
     rows: list[list[Any]] = [[headers[c] for c in reg.COLUMNS]]
     for e in reg.entries(db.session(), current_user, now):
         c = e.case
+        if kind and c.kind != kind:
+            continue
         rows.append(
             [
                 c.id,
                 e.faculty,
-                kinds.get(c.kind, c.kind),
+                signals.label(signals.KIND_LABELS, c.kind),
                 str(TIER_LABELS.get(c.tier, c.tier)),
                 str(STATUS_LABELS.get(c.status, c.status)),
                 c.opened_at,
@@ -462,11 +473,15 @@ def _register_table() -> list[list[Any]]:
 @roles_required(Role.SUPERVISOR, Role.ADMIN)
 def register() -> str:
     """The risk register (台账): every case in scope, open and closed (the view is audited)."""
-    rows = _register_table()
+    kind = _register_kind()
+    rows = _register_table(kind)
     s = db.session()
     audit(s, actor_id=current_user.id, action="register.view", target_type="register")
     s.commit()
-    return render_template("cases/register.html", rows=rows, is_time=_is_time)
+    kinds = {k: str(v) for k, v in signals.KIND_LABELS.items()}
+    return render_template(
+        "cases/register.html", rows=rows, is_time=_is_time, kinds=kinds, kind=kind
+    )
 
 
 def _is_time(value: Any) -> bool:
@@ -490,7 +505,7 @@ XLSX_WIDTHS = {"case": 8, "faculty": 22, "kind": 10, "tier": 10, "status": 12, "
 def register_export(fmt: str) -> Response:
     """The register as CSV or XLSX, formula-injection escaped, audited."""
     s = db.session()
-    rows = _register_table()
+    rows = _register_table(_register_kind())
     audit(s, actor_id=current_user.id, action="register.export", target_type="register", reason=fmt)
     s.commit()
     stamp = utcnow().strftime("%Y%m%d")
@@ -544,4 +559,6 @@ def measures() -> str:
         "cases/measures.html",
         by_group=process_measures(facts, now),
         by_tier=process_measures(facts, now, key=lambda c: c.tier),
+        by_kind=process_measures(facts, now, key=lambda c: c.kind),
+        kind_label=lambda k: signals.label(signals.KIND_LABELS, k),
     )

@@ -20,6 +20,8 @@ EMAIL = "email"
 STUDENT_NUMBER = "student_number"
 RECOVERY_CODE = "recovery_code"
 PHONE = "phone"
+#: Who wrote a concern report (a user id): their own reports are found, the link stays sealed.
+REPORTER = "reporter"
 _LABEL = b"screening-blind-v1"
 
 
@@ -56,6 +58,7 @@ NORMALISERS: Mapping[str, Callable[[str], str]] = MappingProxyType(
         STUDENT_NUMBER: _student_number,
         RECOVERY_CODE: _recovery_code,
         PHONE: _phone,
+        REPORTER: str.strip,
     }
 )
 

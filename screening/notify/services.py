@@ -38,6 +38,8 @@ KINDS = (
     "security.login",
     "campaign.extended",
     "campaign.closed",
+    "class.crisis",
+    "class.help",
 )
 #: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
@@ -46,6 +48,8 @@ SUBJECTS = {
         "case.escalated": "筛查系统：一条关注提醒已升级，请尽快处理",
         "case.signoff": "筛查系统：有结案申请等待您签字确认",
         "case.breakglass": "筛查系统：有同事申请了紧急查阅权限",
+        "class.crisis": "筛查系统：您负责的一名学生需要关注",
+        "class.help": "筛查系统：心理中心请您协助联系一名学生",
         "reminder": "心理健康筛查提醒",
         "password.reset": "筛查系统：重设密码",
         "security.login": "筛查系统：登录安全提醒，请查看",
@@ -57,6 +61,8 @@ SUBJECTS = {
         "case.escalated": "Screening: an alert was escalated and needs action",
         "case.signoff": "Screening: a close-out awaits your sign-off",
         "case.breakglass": "Screening: a colleague used emergency access",
+        "class.crisis": "Screening: a student of yours needs attention",
+        "class.help": "Screening: the counselling centre asks your help to reach a student",
         "reminder": "Wellbeing screening reminder",
         "password.reset": "Screening: reset your password",
         "security.login": "Screening: a log-in security alert needs your attention",

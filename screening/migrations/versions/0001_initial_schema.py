@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:52:05.400589
+Create Date: 2026-12-01 22:54:34.883180
 """
 
 from __future__ import annotations
@@ -474,6 +474,29 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_recovery_codes_user_id"), ["user_id"], unique=False)
 
     op.create_table(
+        "reporter_roles",
+        sa.Column("user_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("set_by", sa.Integer(), nullable=True),
+        sa.Column("set_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('class_committee','dorm_head')", name=op.f("ck_reporter_roles_kind_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["set_by"],
+            ["users.id"],
+            name=op.f("fk_reporter_roles_set_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["users.id"],
+            name=op.f("fk_reporter_roles_user_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("user_id", name=op.f("pk_reporter_roles")),
+    )
+    op.create_table(
         "subject_keys",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kek_id", sa.String(length=32), nullable=True),
@@ -634,7 +657,10 @@ def upgrade() -> None:
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("followup_due_at", screening.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("tier_mapping_id", sa.Integer(), nullable=True),
-        sa.CheckConstraint("kind IN ('psych','academic')", name=op.f("ck_cases_kind_known")),
+        sa.CheckConstraint(
+            "kind IN ('psych','academic','self_referral','concern')",
+            name=op.f("ck_cases_kind_known"),
+        ),
         sa.CheckConstraint(
             "status IN ('open','pending_signoff','closed')", name=op.f("ck_cases_status_known")
         ),
@@ -712,6 +738,88 @@ def upgrade() -> None:
         )
 
     op.create_table(
+        "class_counselor_notices",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("counselor_id", sa.Integer(), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
+        sa.Column("at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("by", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "kind IN ('told','asked')", name=op.f("ck_class_counselor_notices_kind_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["by"],
+            ["users.id"],
+            name=op.f("fk_class_counselor_notices_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_class_counselor_notices_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["counselor_id"],
+            ["users.id"],
+            name=op.f("fk_class_counselor_notices_counselor_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_class_counselor_notices")),
+    )
+    with op.batch_alter_table("class_counselor_notices", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_class_counselor_notices_case_id"), ["case_id"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_class_counselor_notices_counselor_id"), ["counselor_id"], unique=False
+        )
+
+    op.create_table(
+        "concern_reports",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("reporter_index", sa.String(length=64), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=True),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("state", sa.String(length=16), nullable=False),
+        sa.Column("detail_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("copy_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("unfounded_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("unfounded_by", sa.Integer(), nullable=True),
+        sa.CheckConstraint(
+            "state IN ('received','unfounded')", name=op.f("ck_concern_reports_state_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_concern_reports_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["users.id"],
+            name=op.f("fk_concern_reports_student_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["unfounded_by"],
+            ["users.id"],
+            name=op.f("fk_concern_reports_unfounded_by_users"),
+            ondelete="SET NULL",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_concern_reports")),
+    )
+    with op.batch_alter_table("concern_reports", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_concern_reports_reporter", ["reporter_index", "created_at"], unique=False
+        )
+        batch_op.create_index(
+            batch_op.f("ix_concern_reports_student_id"), ["student_id"], unique=False
+        )
+
+    op.create_table(
         "consents",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("assignment_id", sa.Integer(), nullable=False),
@@ -727,6 +835,32 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_consents")),
         sa.UniqueConstraint("assignment_id", name=op.f("uq_consents_assignment_id")),
     )
+    op.create_table(
+        "contact_requests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=True),
+        sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("detail_sealed", sa.LargeBinary(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"],
+            ["cases.id"],
+            name=op.f("fk_contact_requests_case_id_cases"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["users.id"],
+            name=op.f("fk_contact_requests_student_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_contact_requests")),
+    )
+    with op.batch_alter_table("contact_requests", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_contact_requests_student_id"), ["student_id"], unique=False
+        )
+
     op.create_table(
         "drafts",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -873,7 +1007,21 @@ def downgrade() -> None:
 
     op.drop_table("submissions")
     op.drop_table("drafts")
+    with op.batch_alter_table("contact_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_contact_requests_student_id"))
+
+    op.drop_table("contact_requests")
     op.drop_table("consents")
+    with op.batch_alter_table("concern_reports", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_concern_reports_student_id"))
+        batch_op.drop_index("ix_concern_reports_reporter")
+
+    op.drop_table("concern_reports")
+    with op.batch_alter_table("class_counselor_notices", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_class_counselor_notices_counselor_id"))
+        batch_op.drop_index(batch_op.f("ix_class_counselor_notices_case_id"))
+
+    op.drop_table("class_counselor_notices")
     with op.batch_alter_table("break_glass_grants", schema=None) as batch_op:
         batch_op.drop_index("ix_break_glass_active")
 
@@ -909,6 +1057,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
 
     op.drop_table("subject_keys")
+    op.drop_table("reporter_roles")
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
 
