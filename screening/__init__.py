@@ -81,7 +81,6 @@ def _features(app: Flask) -> None:
     from screening.auth.sso_routes import bp as sso_bp
     from screening.campaigns.routes import bp as campaigns_bp
     from screening.cases.admin_routes import bp as caseadmin_bp
-    from screening.cases.intake import submission_hook
     from screening.cases.routes import bp as cases_bp
     from screening.keys import display
     from screening.notify.routes import bp as notify_bp
@@ -102,8 +101,6 @@ def _features(app: Flask) -> None:
     app.register_blueprint(caseadmin_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(stats_bp)
-    # A flagged response opens or joins a case inside the submission's own transaction.
-    app.extensions["submit_hooks"] = (submission_hook,)
     throttle.init_app(app)  # after every blueprint: it wraps the throttled views
 
 

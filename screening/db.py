@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, func, select, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -79,6 +79,21 @@ def for_writing(db_session: Session) -> None:
     g.db_writes = True
     if db_session.in_transaction() and db_session.connection().info.get("reading"):
         db_session.commit()
+
+
+def next_id(db_session: Session, model: type[Base]) -> int:
+    """Allocate the integer primary key of a row before inserting it.
+
+    Sealed values bind their row id into the associated data, so knowing the id first lets the
+    row be inserted once, sealed, instead of inserted and then updated. PostgreSQL takes the
+    next value of the column's sequence; SQLite, whose writers are serialised by the write
+    transaction this runs in, takes one past the largest id (what it would assign itself).
+    """
+    table = model.__table__
+    if db_session.get_bind().dialect.name == "postgresql":
+        sequence = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))")
+        return int(db_session.scalar(sequence, {"table": table.name}))  # type: ignore[attr-defined]
+    return int(db_session.scalar(select(func.coalesce(func.max(table.c.id), 0) + 1)))  # type: ignore[attr-defined]
 
 
 def make_engine(url: str, echo: bool = False, *, immediate: bool = True) -> Engine:

@@ -161,7 +161,6 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
             .order_by(Assignment.student_id)
         )
     )
-    hooks = tuple(app.extensions.get("submit_hooks", ()))
     for assignment in assignments[1:]:
         if rng.random() > 0.6:
             continue
@@ -179,7 +178,6 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
                 token=f"demo-{assignment.id}-{step.instrument_id}",
                 lang="zh-Hans",
                 now=now - timedelta(days=rng.randrange(0, 5)),
-                hooks=hooks,
             )
             if result.errors:  # demo answers must be valid: never leave a half-done student
                 raise RuntimeError(f"demo answers for {step.instrument_id} are invalid")

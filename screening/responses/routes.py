@@ -247,7 +247,6 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
             token=token,
             lang=form_item_lang(instrument, _lang()),
             now=now,
-            hooks=tuple(current_app.extensions.get("submit_hooks", ())),
             done=done,
         )
         s.commit()  # response, statistics, case, notifications and audit, or none of them
