@@ -72,7 +72,7 @@ def _security(app: Flask) -> None:
 
 
 def _features(app: Flask) -> None:
-    from screening import main, templating
+    from screening import db, main, templating
     from screening.admin.routes import bp as admin_bp
     from screening.audit.routes import bp as audit_bp
     from screening.auth import throttle
@@ -102,6 +102,7 @@ def _features(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(stats_bp)
     throttle.init_app(app)  # after every blueprint: it wraps the throttled views
+    db.wrap_views(app)  # last: each request's one commit (or rollback) after its view
 
 
 def _commands(app: Flask) -> None:

@@ -100,7 +100,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
     _rota(s)
     _screening(s, rng, faculties, cohorts)
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
-    s.commit()
+    s.flush()
     current_app.logger.info("demo loaded: %d students", students)
     return [
         ("student", first_number or "-", STUDENT_PASSWORD),

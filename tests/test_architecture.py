@@ -85,3 +85,38 @@ def test_feature_dependency_direction() -> None:
                 if parts[0] == "screening" and len(parts) > 1 and parts[1] in banned:
                     offenders.append(f"{_rel(path)} imports {module}")
     assert not offenders
+
+
+#: The one place that ends transactions; the SQLite driver's connection and Alembic's own.
+TRANSACTION_OWNERS = {
+    "screening/db.py",
+    "screening/sqlite_writer.py",
+    "screening/migrations/env.py",
+}
+
+
+def _transaction_calls(source: str) -> list[str]:
+    """Every `x.commit()` / `x.rollback()` call of a module's source, as 'line .name()'."""
+    return [
+        f"{node.lineno} .{node.func.attr}()"
+        for node in ast.walk(ast.parse(source))
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr in {"commit", "rollback"}
+    ]
+
+
+def test_only_the_unit_of_work_commits() -> None:
+    """Routes, services, CLI and worker end their work through `screening.db` alone."""
+    offenders = [
+        f"{_rel(path)}:{call}"
+        for path in _modules()
+        if _rel(path) not in TRANSACTION_OWNERS
+        for call in _transaction_calls(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders
+
+
+def test_the_commit_check_finds_a_commit_in_a_view() -> None:
+    view = "def view(s):\n    s.add(1)\n    s.commit()\n    db.session().rollback()\n"
+    assert _transaction_calls(view) == ["3 .commit()", "4 .rollback()"]

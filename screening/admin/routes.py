@@ -80,15 +80,14 @@ def users() -> str | Response:
                 target_id=str(user.id),
                 reason=f"role={role}",
             )
-            s.commit()
         except WeakPassword as exc:
-            s.rollback()
+            db.discard(s)
             form.password.errors = [
                 *form.password.errors,
                 password_message(exc.reason, exc.minimum),
             ]
         except AccountError as exc:
-            s.rollback()
+            db.discard(s)
             form.username.errors = [*form.username.errors, str(exc)]
         else:
             flash(_("Account created."), "success")
@@ -137,7 +136,6 @@ def toggle_active(user_id: int) -> Response:
         target_type="user",
         target_id=str(user.id),
     )
-    s.commit()
     flash(_("Account enabled.") if user.active else _("Account disabled."), "success")
     return redirect(url_for("admin.users"))
 
@@ -168,7 +166,6 @@ def assignments(user_id: int) -> str | Response:
             target_id=str(user.id),
             reason=",".join(sorted(f.code for f in user.faculties)),
         )
-        s.commit()
         flash(_("Faculties saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template(
@@ -195,7 +192,6 @@ def faculties() -> str | Response:
                 target_type="faculty",
                 target_id=code,
             )
-            s.commit()
             flash(_("Faculty created."), "success")
             return redirect(url_for("admin.faculties"))
     return render_template("admin/faculties.html", form=form, faculties=_faculties())

@@ -55,7 +55,9 @@ def append(
     reason: str | None = None,
 ) -> AuditEntry:
     """Append an entry to one chain inside the caller's transaction (committed with it)."""
-    for_writing(session)  # a GET that audits a view writes (SQLite: a write transaction)
+    # The view marks a GET that audits with db.for_writing(session); this is the safety net
+    # for an audited read whose view does not (a security event in a request hook).
+    for_writing(session)
     chain = random.randrange(CHAINS)  # noqa: S311 - load spreading, not security
     head = session.scalar(select(AuditHead).where(AuditHead.chain == chain).with_for_update())
     if head is None:

@@ -35,11 +35,10 @@ def verify() -> str | Response | tuple[str, int]:
         try:
             used = mfa.verify(s, current_user, form.code.data or "")
         except mfa.MfaError:
-            s.rollback()
+            db.discard(s)
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             return render_template("auth/mfa_verify.html", form=form), 401
         _audit(s, f"mfa.{used}")
-        s.commit()
         if used == "recovery":
             left = mfa.remaining_recovery_codes(s, current_user)
             flash(_("You used a recovery code; %(n)d are left.", n=left), "info")
@@ -67,12 +66,11 @@ def setup() -> str | Response | tuple[str, int]:
         try:
             codes = mfa.confirm(s, current_user, form.code.data or "")
         except mfa.MfaError:
-            s.rollback()
+            db.discard(s)
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             page = render_template("auth/mfa_setup.html", enrolled=False, secret=secret, form=form)
             return page, 401
         _audit(s, "mfa.enrol")
-        s.commit()
         sessions.second_factor_done()
         return _show_codes(codes)
     return render_template("auth/mfa_setup.html", enrolled=False, secret=secret, form=form)
@@ -88,7 +86,6 @@ def start() -> Response:
     if not mfa.enrolled(s, current_user):
         mfa.begin(s, current_user)
         _audit(s, "mfa.begin")
-        s.commit()
     return redirect(url_for("mfa.setup"))
 
 
@@ -126,7 +123,6 @@ def recovery_codes() -> str | Response:
         abort(404)
     codes = mfa.new_recovery_codes(s, current_user)
     _audit(s, "mfa.recovery_codes")
-    s.commit()
     return _show_codes(codes)
 
 

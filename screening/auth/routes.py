@@ -55,6 +55,7 @@ def complete_login(user: User, method: str, *, skip_mfa: bool = False) -> Respon
     pending = not skip_mfa and (mfa.required(user) or mfa.enrolled(s, user))
     target = safe_next(request.args.get("next")) or safe_next(session.get("sso_next"))
     sessions.start(user, second_factor_pending=pending, next_url=target)
+    db.for_writing(s)  # single sign-on ends here on a GET callback
     audit(
         s,
         actor_id=user.id,
@@ -63,7 +64,6 @@ def complete_login(user: User, method: str, *, skip_mfa: bool = False) -> Respon
         target_id=str(user.id),
         reason=f"method={method}",
     )
-    s.commit()
     if pending:
         return redirect(url_for("mfa.verify"))
     return redirect(target or url_for("main.index"))
@@ -90,7 +90,6 @@ def login() -> str | Response | tuple[str, int]:
             return busy(make_response(render_template("auth/login.html", form=form, sso=sso)))
         if user is None:
             audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
-            s.commit()
             flash(_("Unknown user or wrong password."), "error")
             return render_template("auth/login.html", form=form, sso=sso), 401
         return complete_login(user, "password")
@@ -110,7 +109,6 @@ def logout() -> Response:
         target_type="user",
         target_id=str(current_user.id),
     )
-    s.commit()
     sessions.end()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -137,11 +135,10 @@ def password() -> str | Response | tuple[str, int]:
                 target_type="user",
                 target_id=str(current_user.id),
             )
-            s.commit()
             sessions.refresh_login(current_user)
             flash(_("Your password was changed. Other sessions have ended."), "success")
             return redirect(url_for("main.home"))
-        s.rollback()
+        db.discard(s)
         return render_template("auth/password.html", form=form), 400
     return render_template("auth/password.html", form=form)
 
@@ -155,5 +152,4 @@ def language() -> Response:
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             current_user.locale = form.lang.data
-            db.session().commit()
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))

@@ -30,8 +30,8 @@ def _callback(endpoint: str) -> str:
 def _refuse(method: str, why: str) -> Response:
     log.warning("%s log-in refused: %s", method, why)
     s = db.session()
+    db.for_writing(s)  # a GET callback
     audit(s, actor_id=None, action="login.failed", target_type="login", reason=f"method={method}")
-    s.commit()
     flash(_("Single sign-on did not succeed. Try again or log in with your password."), "error")
     return redirect(url_for("auth.login"))
 

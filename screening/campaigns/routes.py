@@ -94,7 +94,7 @@ def create() -> str | Response:
                 created_by=current_user.id,
             )
         except services.CampaignError as exc:
-            s.rollback()
+            db.discard(s)
             form.instruments.errors = [*form.instruments.errors, str(exc)]
         else:
             audit(
@@ -104,7 +104,6 @@ def create() -> str | Response:
                 target_type="campaign",
                 target_id=str(campaign.id),
             )
-            s.commit()
             flash(_("Campaign created."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     library = _library()
@@ -142,7 +141,6 @@ def sync(campaign_id: int) -> Response:
         flash(_("This campaign has closed; nobody new is assigned."), "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     added = services.sync_assignments(s, campaign)
-    s.commit()
     flash(_("%(n)d new students assigned.", n=added), "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
@@ -179,7 +177,6 @@ def enable(instrument_id: str) -> Response:
         target_type="instrument",
         target_id=instrument_id,
     )
-    s.commit()
     flash(_("Instrument enabled."), "success")
     return redirect(url_for("campaigns.instruments"))
 
@@ -209,7 +206,6 @@ def crisis_lines() -> str | Response:
             s.execute(delete(CrisisResource))
             s.add_all(rows)
             audit(s, actor_id=current_user.id, action="crisis_lines.edit", target_type="settings")
-            s.commit()
             flash(_("Crisis lines saved."), "success")
             return redirect(url_for("campaigns.crisis_lines"))
     elif not form.is_submitted():

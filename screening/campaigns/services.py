@@ -293,16 +293,15 @@ def crisis_resources(session: Session) -> list[Resource]:
 def crisis_resources_or_defaults(session: Session) -> list[Resource]:
     """The crisis lines, or the national defaults when they cannot be read: never raises.
 
-    The crisis page and the support block must render even when the database is failing.
+    The crisis page and the support block must render even when the database is failing. The
+    lines are read in a savepoint, so a failure here never rolls back (or commits) the request's
+    own work: the request's unit of work decides that.
     """
     try:
-        return crisis_resources(session)
+        with session.begin_nested():
+            return crisis_resources(session)
     except Exception:
         log.exception("crisis lines unreadable; showing the national defaults")
-        try:
-            session.rollback()
-        except Exception:
-            log.exception("rollback after unreadable crisis lines failed")
         return [Resource(zh, en, number) for zh, en, number in DEFAULT_CRISIS_RESOURCES]
 
 

@@ -49,7 +49,6 @@ def rota() -> str | Response:
                 target_type="user",
                 target_id=form.user.data,
             )
-            s.commit()
             flash(_("Shift added."), "success")
             return redirect(url_for("caseadmin.rota"))
     shifts = list(
@@ -83,7 +82,6 @@ def rota_remove(shift_id: int) -> Response:
         target_type="user",
         target_id=str(shift.user_id),
     )
-    s.commit()
     flash(_("Shift removed."), "success")
     return redirect(url_for("caseadmin.rota"))
 
@@ -118,10 +116,9 @@ def tier_edit(instrument_id: str) -> str | Response:
         try:
             saved = tiers.save(s, instrument, chosen, current_user.id)
         except tiers.TierMappingError as exc:
-            s.rollback()
+            db.discard(s)
             problems = exc.problems
         else:
-            s.commit()
             flash(_("Saved as version %(n)s.", n=saved.version), "success")
             return redirect(url_for("caseadmin.tier_edit", instrument_id=instrument_id))
     history = list(
@@ -168,7 +165,6 @@ def academic_import() -> str:
                 target_type="registrar",
                 reason=f"{result.rows} rows, {result.flagged} flagged, {len(errors)} skipped",
             )
-            s.commit()
     return render_template(
         "cases/academic.html", form=form, errors=errors, result=result, thresholds=thresholds
     )

@@ -5,10 +5,10 @@ How the student flow uses it
 `responses.services.submit` calls `for_submission` inside the submission's transaction, for
 every scored response: there is no hook to register and no caller that can skip it. It tiers
 the score with the admins' current mapping (`cases.tiers`) and calls `open_or_raise`. Nothing
-here commits: the request's unit of work commits once, so the response, the case, its events, its routing, the
-e-mails and the in-app alerts land together or not at all. Other callers (the academic import)
-do the same: call `open_or_raise(session, student=..., kind=..., tier=..., source=...)` and
-commit.
+here commits: the request's unit of work commits once, so the response, the case, its events,
+its routing, the e-mails and the in-app alerts land together or not at all. Other callers
+(the academic import) do the same: call `open_or_raise(session, student=..., kind=...,
+tier=..., source=...)` inside their unit of work.
 
 `source` says why, in counselor-facing terms; it is clinical and is sealed on the case event:
 ``{"instrument": "phq9", "version": 1, "band": "moderate", "total": 12, "subscales": {},

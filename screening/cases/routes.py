@@ -95,15 +95,6 @@ def detail(case_id: int) -> str:
     student = s.get(User, case.student_id)
     history = services.history(s, case)
     via_grant = not services.in_scope(current_user, case)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="case.view",
-        target_type="case",
-        target_id=str(case.id),
-        reason="break_glass" if via_grant else None,
-    )
-    s.commit()
     counselors = list(
         s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
     )
@@ -113,7 +104,7 @@ def detail(case_id: int) -> str:
     close.outcome.choices = choices(
         [("", _("Choose…"))] + [(o, outcome_label(o)) for o in OUTCOMES]
     )
-    return render_template(
+    page = render_template(
         "cases/detail.html",
         case=case,
         via_grant=via_grant,
@@ -135,6 +126,17 @@ def detail(case_id: int) -> str:
         signoff=SignOffForm(),
         reassign=reassign,
     )
+    # Read, opened and rendered in a snapshot; the writer lock only for the audit entry.
+    db.for_writing(s)
+    audit(
+        s,
+        actor_id=current_user.id,
+        action="case.view",
+        target_type="case",
+        target_id=str(case.id),
+        reason="break_glass" if via_grant else None,
+    )
+    return page
 
 
 @bp.route("/<int:case_id>/break-glass", methods=["GET", "POST"])
@@ -149,7 +151,7 @@ def break_glass(case_id: int) -> str | Response | tuple[str, int]:
         try:
             services.break_glass(s, current_user, case_id, form.reason.data or "")
         except services.CaseError:
-            s.rollback()
+            db.discard(s)
             form.reason.errors = [_("Write why you need this case now (at least 10 characters).")]
         else:
             audit(
@@ -159,7 +161,6 @@ def break_glass(case_id: int) -> str | Response | tuple[str, int]:
                 target_type="case",
                 target_id=str(case_id),
             )
-            s.commit()
             flash(
                 _("Emergency access granted for one hour. Your supervisors were told."), "warning"
             )
@@ -199,7 +200,7 @@ def _act(case_id: int, action: str) -> Response:
                 raise services.CaseError("scope")
             services.reassign(s, current_user, case, target)
     except services.CaseError as exc:
-        s.rollback()
+        db.discard(s)
         flash(str(MESSAGES.get(exc.code, _("That did not work."))), "error")
         return redirect(url_for("cases.detail", case_id=case_id))
     audit(
@@ -209,7 +210,6 @@ def _act(case_id: int, action: str) -> Response:
         target_type="case",
         target_id=str(case_id),
     )
-    s.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
 
@@ -309,9 +309,10 @@ def register() -> str:
     """The risk register (台账): every case in scope, open and closed (the view is audited)."""
     rows = _register_table()
     s = db.session()
+    page = render_template("cases/register.html", rows=rows)
+    db.for_writing(s)
     audit(s, actor_id=current_user.id, action="register.view", target_type="register")
-    s.commit()
-    return render_template("cases/register.html", rows=rows)
+    return page
 
 
 @bp.route("/register.<any(csv, xlsx):fmt>")
@@ -320,8 +321,8 @@ def register_export(fmt: str) -> Response:
     """The register as CSV or XLSX, formula-injection escaped, audited."""
     s = db.session()
     rows = _register_table()
+    db.for_writing(s)
     audit(s, actor_id=current_user.id, action="register.export", target_type="register", reason=fmt)
-    s.commit()
     stamp = utcnow().strftime("%Y%m%d")
     if fmt == "csv":
         return Response(

@@ -102,7 +102,7 @@ def create_command(
         target_type="campaign",
         target_id=str(campaign.id),
     )
-    s.commit()
+    db.complete(s)
     assigned = sum(r.assigned for r in services.participation(s, campaign))
     click.echo(f"Created campaign {campaign.id} ({campaign.name}); {assigned} students assigned.")
 
@@ -130,7 +130,7 @@ def sync_command() -> None:
     s = db.session()
     current = s.scalars(select(Campaign).where(Campaign.closes_at > utcnow()))
     total = sum(services.sync_assignments(s, c) for c in current)
-    s.commit()
+    db.complete(s)
     click.echo(f"{total} new assignment(s).")
 
 
@@ -152,5 +152,5 @@ def remind_command() -> None:
             alert=False,
         )
         services.mark_reminded(assignment, day)
-    s.commit()
+    db.complete(s)
     click.echo(f"{len(due)} reminder(s) queued.")

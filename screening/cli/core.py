@@ -32,10 +32,11 @@ def init_command() -> None:
 def demo_command(students: int) -> None:
     """Load a demo university and print the demo log-ins."""
     ready()
-    from screening import demo
+    from screening import db, demo
 
     try:
-        logins = demo.load(students=students)
+        with db.transaction(db.session()):
+            logins = demo.load(students=students)
     except demo.DemoExistsError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("Demo university loaded. Log in at the app's address with:")

@@ -41,5 +41,5 @@ def rebuild_command() -> None:
     ready()
     with db.new_session(current_app) as session:
         keys = services.rebuild_counts(session)
-        session.commit()
+        db.complete(session)
     click.echo(f"Recounted {keys} statistics counts from the records.")

@@ -78,7 +78,7 @@ def create_command(
         target_id=str(user.id),
         reason=f"role={role} (command line)",
     )
-    s.commit()
+    db.complete(s)
     click.echo(f"Created {role} account {user.id}.")
 
 
@@ -109,7 +109,7 @@ def import_command(roster_file: Path, skip_invalid: bool) -> None:
         target_type="roster",
         reason=f"created={result.created} updated={result.updated}",
     )
-    s.commit()
+    db.complete(s)
     skipped = f", {len(parsed.errors)} skipped" if parsed.errors else ""
     click.echo(f"Imported {result.created} new and updated {result.updated} students{skipped}.")
 
@@ -129,7 +129,7 @@ def set_password_command(login: str) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     audit(s, actor_id=None, action="user.password", target_type="user", target_id=str(user.id))
-    s.commit()
+    db.complete(s)
     click.echo("Password set.")
 
 
@@ -147,5 +147,5 @@ def reset_mfa_command(login: str) -> None:
         raise click.ClickException("No such user.")
     mfa.reset(s, user)
     audit(s, actor_id=None, action="mfa.reset", target_type="user", target_id=str(user.id))
-    s.commit()
+    db.complete(s)
     click.echo("Two-step verification removed; the user enrols again at the next log-in.")

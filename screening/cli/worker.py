@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from screening import db
 from screening.audit.services import append as audit
 from screening.cases import academic
 from screening.cases.services import escalate
@@ -51,7 +52,7 @@ def run_once(app: Flask) -> tuple[int, int, int]:
                 alert=False,
             )
             mark_reminded(assignment, day)
-        session.commit()
+        db.complete(session)
     sent, failed = deliver(app.extensions["sessionmaker"], _settings(app), now)
     return escalated, sent, failed
 
@@ -84,7 +85,7 @@ def escalate_command() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with new_session(app) as session:
         count = escalate(session, utcnow())
-        session.commit()
+        db.complete(session)
     click.echo(f"{count} case(s) escalated.")
 
 
@@ -118,7 +119,7 @@ def import_academic_command(data_file: Path, skip_invalid: bool) -> None:
             target_type="registrar",
             reason=f"{result.rows} rows, {result.flagged} flagged, {len(errors)} skipped",
         )
-        session.commit()
+        db.complete(session)
     skipped = f", {len(errors)} skipped" if errors else ""
     click.echo(f"{result.rows} row(s) read, {result.flagged} flagged for an advisor{skipped}.")
 

@@ -37,7 +37,6 @@ def acknowledge(alert_id: int) -> Response:
     alert = services.acknowledge(s, current_user, alert_id)
     if alert is None:
         abort(404)
-    s.commit()
     link = alert.link_path
     inside = link.startswith("/") and not link.startswith("//")
     return redirect(link if inside else url_for("notify.inbox"))

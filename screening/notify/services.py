@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from screening import db
 from screening.auth.models import User
 from screening.auth.services import person
 from screening.db import utcnow
@@ -128,7 +129,7 @@ def _claim(session: Session, now: datetime, limit: int) -> list[int]:
         ).rowcount
         if won:
             claimed.append(message_id_)
-    session.commit()
+    db.complete(session)
     return claimed
 
 
@@ -160,7 +161,7 @@ def deliver(
             address = person(session, recipient).email if recipient and recipient.active else None
             if not address or getattr(address, "unreadable", False):
                 message.status, message.last_error = "failed", "NoAddress"
-                session.commit()
+                db.complete(session)
                 failed += 1
                 continue
             try:
@@ -173,10 +174,10 @@ def deliver(
                 else:
                     message.status = "pending"
                     message.next_attempt_at = now + backoff(message.attempts)
-                session.commit()
+                db.complete(session)
                 continue
             message.status, message.sent_at, message.last_error = "sent", utcnow(), None
-            session.commit()
+            db.complete(session)
             sent += 1
     return sent, failed
 

@@ -75,7 +75,6 @@ def student_screenings(template: str) -> str:
     """Render a page listing the student's screenings and their own answers to download."""
     s = db.session()
     assignments = assignments_for(s, current_user, utcnow())
-    s.commit()  # newly targeted campaigns are assigned on first look
     library = _library()
     submitted = {
         a.id: [
@@ -116,7 +115,6 @@ def consent(assignment_id: int) -> str | Response:
     if form.validate_on_submit():
         agreed = bool(form.agree.data)
         services.decide_consent(s, assignment, agreed)
-        s.commit()
         if not agreed:
             flash(
                 _(
@@ -184,15 +182,16 @@ def _render_take(
 
 
 def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any]) -> None:
-    """After a failed submit, keep the answers as a sealed draft in a new transaction."""
+    """After a failed submit, keep the answers as a sealed draft in a new transaction, ended
+    here: the error that follows rolls back only what comes after it."""
     s = db.session()
     try:
-        s.rollback()
+        db.discard(s)
         assignment = services.get_assignment(s, current_user, assignment_id)
         services.save_draft(s, assignment, instrument_id, answers)
-        s.commit()
+        db.complete(s)
     except Exception:
-        s.rollback()
+        db.discard(s)
         current_app.logger.exception("answers of assignment %s not kept as a draft", assignment_id)
 
 
@@ -234,7 +233,6 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
     token = (request.form.get("token") or "")[:64] or secrets.token_urlsafe(24)
     if request.form.get("action") == "save":
         services.save_draft(s, assignment, instrument.id, answers)
-        s.commit()
         flash(_("Your answers are saved. You can continue later."), "success")
         return redirect(url_for("responses.index"))
     try:
@@ -249,17 +247,15 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
             now=now,
             done=done,
         )
-        s.commit()  # response, statistics, case, notifications and audit, or none of them
     except services.FlowError as exc:
         if exc.code != "retry":
             raise
-        s.commit()  # the sealed draft keeps the answers
         flash(_("Your answers are kept. Please press Submit again."), "info")
         return redirect(url_for("responses.take", assignment_id=assignment.id))
     except Exception:
         _keep_answers(assignment_id, instrument.id, answers)
         raise  # the error page shows the crisis lines to students
-    if result.errors:  # committed above: the draft keeps every answer given
+    if result.errors:  # committed after the view: the draft keeps every answer given
         return _render_take(assignment, instrument, steps, answers, dict(result.errors), token, 422)
     assert result.submission is not None
     return redirect(
@@ -348,7 +344,6 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
         target_type="submission",
         target_id=str(submission.id),
     )
-    s.commit()
     name = f"{submission.instrument_id}-{submission.id}{'-fhir' if fmt == 'fhir' else ''}.json"
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),

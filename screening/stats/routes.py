@@ -177,6 +177,7 @@ def campaign_export(campaign_id: int) -> Response:
         for view in section["views"]:
             rows += [[], [f"{section['title']}: {view.title}"], *view.rows()]
     s = db.session()
+    db.for_writing(s)
     audit(
         s,
         actor_id=current_user.id,
@@ -184,7 +185,6 @@ def campaign_export(campaign_id: int) -> Response:
         target_type="campaign",
         target_id=str(campaign_id),
     )
-    s.commit()
     return _csv(rows, f"statistics-campaign-{campaign_id}.csv")
 
 
@@ -240,6 +240,7 @@ def trend_export(instrument_id: str) -> Response:
     """The trend table as shown (suppressed), audited."""
     found = _trend(instrument_id)
     s = db.session()
+    db.for_writing(s)
     audit(
         s,
         actor_id=current_user.id,
@@ -247,7 +248,6 @@ def trend_export(instrument_id: str) -> Response:
         target_type="trend",
         target_id=instrument_id,
     )
-    s.commit()
     rows = [*found.view.rows(), [], [_("Share of results")], *found.share_rows()]
     return _csv(rows, f"statistics-trend-{instrument_id}.csv")
 
@@ -279,6 +279,6 @@ def cases_export() -> Response:
     for view in _case_views():
         rows += [[view.title], *view.rows(), []]
     s = db.session()
+    db.for_writing(s)
     audit(s, actor_id=current_user.id, action="stats.export", target_type="cases")
-    s.commit()
     return _csv(rows, "statistics-case-handling.csv")
