@@ -120,3 +120,15 @@ def test_only_the_unit_of_work_commits() -> None:
 def test_the_commit_check_finds_a_commit_in_a_view() -> None:
     view = "def view(s):\n    s.add(1)\n    s.commit()\n    db.session().rollback()\n"
     assert _transaction_calls(view) == ["3 .commit()", "4 .rollback()"]
+
+
+def test_routes_leave_the_audit_log_to_the_services() -> None:
+    """Web, CLI and worker record the same events: the services append them, never a route."""
+    offenders = [
+        _rel(path)
+        for path in _modules()
+        if path.name.endswith("routes.py")
+        for module, names in _imports(path)
+        if module == "screening.audit.services" and "append" in names
+    ]
+    assert not offenders

@@ -20,13 +20,20 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth import mfa, sessions
 from screening.auth.access import login_required, public
 from screening.auth.forms import LanguageForm, LoginForm, PasswordChangeForm, password_message
 from screening.auth.models import User
 from screening.auth.passwords import HasherBusy
-from screening.auth.services import AccountError, WeakPassword, authenticate, change_password
+from screening.auth.services import (
+    AccountError,
+    WeakPassword,
+    authenticate,
+    change_password,
+    log_out_everywhere,
+    record_failed_login,
+    record_login,
+)
 from screening.errors import busy
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
@@ -56,14 +63,7 @@ def complete_login(user: User, method: str, *, skip_mfa: bool = False) -> Respon
     target = safe_next(request.args.get("next")) or safe_next(session.get("sso_next"))
     sessions.start(user, second_factor_pending=pending, next_url=target)
     db.for_writing(s)  # single sign-on ends here on a GET callback
-    audit(
-        s,
-        actor_id=user.id,
-        action="login",
-        target_type="user",
-        target_id=str(user.id),
-        reason=f"method={method}",
-    )
+    record_login(s, user, method)
     if pending:
         return redirect(url_for("mfa.verify"))
     return redirect(target or url_for("main.index"))
@@ -89,7 +89,7 @@ def login() -> str | Response | tuple[str, int]:
             flash(_("Many people are logging in right now. Please try again in a moment."), "info")
             return busy(make_response(render_template("auth/login.html", form=form, sso=sso)))
         if user is None:
-            audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
+            record_failed_login(s)
             flash(_("Unknown user or wrong password."), "error")
             return render_template("auth/login.html", form=form, sso=sso), 401
         return complete_login(user, "password")
@@ -101,14 +101,7 @@ def login() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     """End every session of this user (POST only, with CSRF)."""
     s = db.session()
-    current_user.session_version += 1  # a replayed cookie of any session of this user is dead
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="logout",
-        target_type="user",
-        target_id=str(current_user.id),
-    )
+    log_out_everywhere(s, current_user)
     sessions.end()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -128,13 +121,6 @@ def password() -> str | Response | tuple[str, int]:
         except AccountError:
             form.current.errors = [*form.current.errors, _("The current password is wrong.")]
         else:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="user.password",
-                target_type="user",
-                target_id=str(current_user.id),
-            )
             sessions.refresh_login(current_user)
             flash(_("Your password was changed. Other sessions have ended."), "success")
             return redirect(url_for("main.home"))

@@ -8,16 +8,15 @@ from zoneinfo import ZoneInfo
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Cohort, Faculty, Role
 from screening.campaigns import services
 from screening.campaigns.forms import CampaignForm, EnableForm, ResourcesForm
-from screening.campaigns.models import Campaign, CrisisResource
+from screening.campaigns.models import Campaign
 from screening.db import utcnow
 from screening.forms import choices
 from screening.instruments import Library
@@ -97,13 +96,6 @@ def create() -> str | Response:
             db.discard(s)
             form.instruments.errors = [*form.instruments.errors, str(exc)]
         else:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="campaign.create",
-                target_type="campaign",
-                target_id=str(campaign.id),
-            )
             flash(_("Campaign created."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     library = _library()
@@ -170,13 +162,6 @@ def enable(instrument_id: str) -> Response:
         flash(_("Tick the acknowledgement to enable the instrument."), "error")
         return redirect(url_for("campaigns.instruments"))
     services.enable_instrument(s, _library(), instrument_id, current_user)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="instrument.enable",
-        target_type="instrument",
-        target_id=instrument_id,
-    )
     flash(_("Instrument enabled."), "success")
     return redirect(url_for("campaigns.instruments"))
 
@@ -199,13 +184,9 @@ def crisis_lines() -> str | Response:
                     _("Line %(n)d: write Chinese label | English label | number.", n=n + 1),
                 ]
                 break
-            rows.append(
-                CrisisResource(position=n, label_zh=parts[0], label_en=parts[1], number=parts[2])
-            )
+            rows.append((parts[0], parts[1], parts[2]))
         if not form.lines.errors:
-            s.execute(delete(CrisisResource))
-            s.add_all(rows)
-            audit(s, actor_id=current_user.id, action="crisis_lines.edit", target_type="settings")
+            services.save_crisis_resources(s, rows, current_user.id)
             flash(_("Crisis lines saved."), "success")
             return redirect(url_for("campaigns.crisis_lines"))
     elif not form.is_submitted():

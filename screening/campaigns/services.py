@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth.models import Cohort, Faculty, Role, User
 from screening.campaigns.models import (
     Assignment,
@@ -70,6 +71,13 @@ def enable_instrument(session: Session, library: Library, instrument_id: str, ad
             )
         )
         session.flush()
+    audit(
+        session,
+        actor_id=admin.id,
+        action="instrument.enable",
+        target_type="instrument",
+        target_id=instrument_id,
+    )
 
 
 def has_critical_rules(instrument: Instrument) -> bool:
@@ -135,7 +143,7 @@ def create_campaign(
     reminder_days: str,
     created_by: int | None,
 ) -> Campaign:
-    """Create a campaign and assign it to every targeted student."""
+    """Create a campaign and assign it to every targeted student (audited as `created_by`)."""
     if not name.strip():
         raise CampaignError("Give the campaign a name.")
     if closes_at <= opens_at:
@@ -169,6 +177,13 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     sync_assignments(session, campaign)
+    audit(
+        session,
+        actor_id=created_by,
+        action="campaign.create",
+        target_type="campaign",
+        target_id=str(campaign.id),
+    )
     return campaign
 
 
@@ -288,6 +303,19 @@ def crisis_resources(session: Session) -> list[Resource]:
     if not rows:
         return [Resource(zh, en, number) for zh, en, number in DEFAULT_CRISIS_RESOURCES]
     return [Resource(r.label_zh, r.label_en, r.number) for r in rows]
+
+
+def save_crisis_resources(
+    session: Session, lines: Sequence[tuple[str, str, str]], actor_id: int
+) -> None:
+    """Replace the crisis lines with (Chinese label, English label, number) rows (audited)."""
+    session.execute(delete(CrisisResource))
+    session.add_all(
+        CrisisResource(position=n, label_zh=zh, label_en=en, number=number)
+        for n, (zh, en, number) in enumerate(lines)
+    )
+    session.flush()
+    audit(session, actor_id=actor_id, action="crisis_lines.edit", target_type="settings")
 
 
 def crisis_resources_or_defaults(session: Session) -> list[Resource]:

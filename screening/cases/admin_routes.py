@@ -11,10 +11,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role, User
-from screening.cases import academic, tiering, tiers
+from screening.cases import academic, services, tiering, tiers
 from screening.cases.forms import AcademicImportForm, CaseActionForm, ShiftForm
 from screening.cases.models import OnCallShift, TierMapping
 from screening.csvimport import decode
@@ -41,14 +40,7 @@ def rota() -> str | Response:
         if ends <= starts:
             form.ends_at.errors = [*form.ends_at.errors, _("The shift must end after it starts.")]
         else:
-            s.add(OnCallShift(user_id=int(form.user.data), starts_at=starts, ends_at=ends))
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="rota.add",
-                target_type="user",
-                target_id=form.user.data,
-            )
+            services.add_shift(s, current_user, int(form.user.data), starts, ends)
             flash(_("Shift added."), "success")
             return redirect(url_for("caseadmin.rota"))
     shifts = list(
@@ -74,14 +66,7 @@ def rota_remove(shift_id: int) -> Response:
     shift = s.get(OnCallShift, shift_id)
     if shift is None:
         abort(404)
-    s.delete(shift)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="rota.remove",
-        target_type="user",
-        target_id=str(shift.user_id),
-    )
+    services.remove_shift(s, current_user, shift)
     flash(_("Shift removed."), "success")
     return redirect(url_for("caseadmin.rota"))
 
@@ -157,13 +142,8 @@ def academic_import() -> str:
         found, unknown = academic.students(s, parsed.rows)
         errors = sorted(parsed.errors + unknown)
         if not errors or (form.skip_invalid.data and parsed.rows):
-            result = academic.apply(s, parsed.rows, found, thresholds)
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="academic.import",
-                target_type="registrar",
-                reason=f"{result.rows} rows, {result.flagged} flagged, {len(errors)} skipped",
+            result = academic.apply(
+                s, parsed.rows, found, thresholds, actor_id=current_user.id, skipped=len(errors)
             )
     return render_template(
         "cases/academic.html", form=form, errors=errors, result=result, thresholds=thresholds

@@ -10,6 +10,7 @@ from sqlalchemy import case as when_then
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth.models import Faculty, User
 from screening.auth.services import person
 from screening.cases.measures import CaseFacts
@@ -127,3 +128,13 @@ def handling_counts(
             query = query.where(Case.faculty_id == faculty_id)
         counts[key] = {(group, st): int(n) for group, st, n in session.execute(query)}
     return counts
+
+
+def record_view(session: Session, user: User, fmt: str | None = None) -> None:
+    """Audit a reading of the register: on the page, or exported as `fmt` (csv, xlsx)."""
+    if fmt is None:
+        audit(session, actor_id=user.id, action="register.view", target_type="register")
+    else:
+        audit(
+            session, actor_id=user.id, action="register.export", target_type="register", reason=fmt
+        )

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Faculty, Role, User
 from screening.auth.services import person
@@ -128,14 +127,7 @@ def detail(case_id: int) -> str:
     )
     # Read, opened and rendered in a snapshot; the writer lock only for the audit entry.
     db.for_writing(s)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="case.view",
-        target_type="case",
-        target_id=str(case.id),
-        reason="break_glass" if via_grant else None,
-    )
+    services.record_view(s, current_user, case, via_grant)
     return page
 
 
@@ -154,13 +146,6 @@ def break_glass(case_id: int) -> str | Response | tuple[str, int]:
             db.discard(s)
             form.reason.errors = [_("Write why you need this case now (at least 10 characters).")]
         else:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="case.break_glass",
-                target_type="case",
-                target_id=str(case_id),
-            )
             flash(
                 _("Emergency access granted for one hour. Your supervisors were told."), "warning"
             )
@@ -203,13 +188,6 @@ def _act(case_id: int, action: str) -> Response:
         db.discard(s)
         flash(str(MESSAGES.get(exc.code, _("That did not work."))), "error")
         return redirect(url_for("cases.detail", case_id=case_id))
-    audit(
-        s,
-        actor_id=current_user.id,
-        action=f"case.{action}",
-        target_type="case",
-        target_id=str(case_id),
-    )
     flash(_("Saved."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
 
@@ -311,7 +289,7 @@ def register() -> str:
     s = db.session()
     page = render_template("cases/register.html", rows=rows)
     db.for_writing(s)
-    audit(s, actor_id=current_user.id, action="register.view", target_type="register")
+    reg.record_view(s, current_user)
     return page
 
 
@@ -322,7 +300,7 @@ def register_export(fmt: str) -> Response:
     s = db.session()
     rows = _register_table()
     db.for_writing(s)
-    audit(s, actor_id=current_user.id, action="register.export", target_type="register", reason=fmt)
+    reg.record_view(s, current_user, fmt)
     stamp = utcnow().strftime("%Y%m%d")
     if fmt == "csv":
         return Response(

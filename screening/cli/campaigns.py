@@ -11,7 +11,6 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.models import Cohort, Faculty
 from screening.campaigns import services
 from screening.campaigns.models import Campaign
@@ -95,13 +94,6 @@ def create_command(
         )
     except services.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    audit(
-        s,
-        actor_id=None,
-        action="campaign.create",
-        target_type="campaign",
-        target_id=str(campaign.id),
-    )
     db.complete(s)
     assigned = sum(r.assigned for r in services.participation(s, campaign))
     click.echo(f"Created campaign {campaign.id} ({campaign.name}); {assigned} students assigned.")

@@ -12,7 +12,6 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.cases import academic
 from screening.cases.services import escalate
 from screening.cli.common import ready
@@ -111,13 +110,12 @@ def import_academic_command(data_file: Path, skip_invalid: bool) -> None:
             raise click.ClickException(
                 f"{len(errors)} bad row(s); nothing imported. Fix them or use --skip-invalid."
             )
-        result = academic.apply(session, parsed.rows, found, app.config["CASE_ACADEMIC_THRESHOLDS"])
-        audit(
+        result = academic.apply(
             session,
-            actor_id=None,
-            action="academic.import",
-            target_type="registrar",
-            reason=f"{result.rows} rows, {result.flagged} flagged, {len(errors)} skipped",
+            parsed.rows,
+            found,
+            app.config["CASE_ACADEMIC_THRESHOLDS"],
+            skipped=len(errors),
         )
         db.complete(session)
     skipped = f", {len(errors)} skipped" if errors else ""

@@ -15,7 +15,6 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.services import assignments_for
@@ -323,7 +322,7 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
     submission = _submission(assignment, submission_id)
     if not TokenForm().validate_on_submit():
         abort(400)
-    answers = services.open_answers(s, submission) or {}
+    answers = services.answers_for_download(s, current_user, submission)
     instrument = _library().get(submission.instrument_id, submission.instrument_version)
     if fmt == "fhir":
         document: dict[str, Any] = to_fhir_response(
@@ -337,13 +336,6 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
             "submitted_at": submission.submitted_at.isoformat(),
             "answers": answers,
         }
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="response.download",
-        target_type="submission",
-        target_id=str(submission.id),
-    )
     name = f"{submission.instrument_id}-{submission.id}{'-fhir' if fmt == 'fhir' else ''}.json"
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),

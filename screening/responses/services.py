@@ -127,6 +127,19 @@ def open_answers(session: Session, submission: Submission) -> dict[str, Any] | N
     )
 
 
+def answers_for_download(session: Session, student: User, submission: Submission) -> dict[str, Any]:
+    """A student's own stored answers, opened for download (audited; empty when unreadable)."""
+    answers = open_answers(session, submission) or {}
+    audit(
+        session,
+        actor_id=student.id,
+        action="response.download",
+        target_type="submission",
+        target_id=str(submission.id),
+    )
+    return answers
+
+
 def plan(
     session: Session, assignment: Assignment, done: Mapping[str, Submission] | None = None
 ) -> tuple[list[CampaignInstrument], CampaignInstrument | None]:

@@ -17,7 +17,6 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.models import Campaign
@@ -26,6 +25,7 @@ from screening.csvexport import to_csv
 from screening.db import utcnow
 from screening.stats import charts, queries, reports
 from screening.stats.queries import Scope
+from screening.stats.services import record_export
 from screening.stats.suppression import DEFAULT_MINIMUM, check_minimum
 from screening.templating import register_nav
 
@@ -178,13 +178,7 @@ def campaign_export(campaign_id: int) -> Response:
             rows += [[], [f"{section['title']}: {view.title}"], *view.rows()]
     s = db.session()
     db.for_writing(s)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="stats.export",
-        target_type="campaign",
-        target_id=str(campaign_id),
-    )
+    record_export(s, current_user.id, "campaign", str(campaign_id))
     return _csv(rows, f"statistics-campaign-{campaign_id}.csv")
 
 
@@ -241,13 +235,7 @@ def trend_export(instrument_id: str) -> Response:
     found = _trend(instrument_id)
     s = db.session()
     db.for_writing(s)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="stats.export",
-        target_type="trend",
-        target_id=instrument_id,
-    )
+    record_export(s, current_user.id, "trend", instrument_id)
     rows = [*found.view.rows(), [], [_("Share of results")], *found.share_rows()]
     return _csv(rows, f"statistics-trend-{instrument_id}.csv")
 
@@ -280,5 +268,5 @@ def cases_export() -> Response:
         rows += [[view.title], *view.rows(), []]
     s = db.session()
     db.for_writing(s)
-    audit(s, actor_id=current_user.id, action="stats.export", target_type="cases")
+    record_export(s, current_user.id, "cases")
     return _csv(rows, "statistics-case-handling.csv")
