@@ -132,3 +132,49 @@ def test_routes_leave_the_audit_log_to_the_services() -> None:
         if module == "screening.audit.services" and "append" in names
     ]
     assert not offenders
+
+
+TESTS = Path(__file__).resolve().parent
+CLOCKS = {"perf_counter", "monotonic", "time", "process_time"}
+
+
+def _load_dependent(source: str) -> list[str]:
+    """Asserts that read a clock and Hypothesis deadlines other than None, as 'line what'."""
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Assert):
+            for inner in ast.walk(node.test):
+                if (
+                    isinstance(inner, ast.Call)
+                    and isinstance(inner.func, ast.Attribute)
+                    and inner.func.attr in CLOCKS
+                ):
+                    found.append(f"{node.lineno} asserts on the clock")
+        elif (
+            isinstance(node, ast.keyword)
+            and node.arg == "deadline"
+            and not (isinstance(node.value, ast.Constant) and node.value.value is None)
+        ):
+            found.append(f"{node.value.lineno} sets a Hypothesis deadline")
+    return found
+
+
+def test_no_test_depends_on_the_machine_s_load() -> None:
+    offenders = [
+        f"{path.relative_to(TESTS.parent)}:{problem}"
+        for path in sorted(TESTS.rglob("*.py"))
+        for problem in _load_dependent(path.read_text(encoding="utf-8"))
+    ]
+    assert not offenders
+
+
+def test_the_load_check_finds_clock_asserts_and_deadlines() -> None:
+    source = (
+        "t = time.monotonic()\n"
+        "assert time.monotonic() - t < 5\n"
+        "@settings(deadline=200)\n"
+        "def f(): pass\n"
+        "@settings(deadline=None)\n"
+        "def g(): pass\n"
+    )
+    assert _load_dependent(source) == ["2 asserts on the clock", "3 sets a Hypothesis deadline"]
