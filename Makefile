@@ -34,9 +34,11 @@ test-postgres: $(VENV)/.installed
 test-browser: $(VENV)/.installed
 	SCREENING_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m browser
 
+## Lint, format check and type check (mypy: the [tool.mypy] section of pyproject.toml).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

@@ -109,8 +109,13 @@ def next_id(db_session: Session, model: type[Base]) -> int:
     table = model.__table__
     if db_session.get_bind().dialect.name == "postgresql":
         sequence = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))")
-        return int(db_session.scalar(sequence, {"table": table.name}))  # type: ignore[attr-defined]
-    return int(db_session.scalar(select(func.coalesce(func.max(table.c.id), 0) + 1)))  # type: ignore[attr-defined]
+        allocated = db_session.scalar(sequence, {"table": table.name})  # type: ignore[attr-defined]
+    else:
+        highest = func.max(table.c.id)
+        allocated = db_session.scalar(select(func.coalesce(highest, 0) + 1))
+    if allocated is None:
+        raise RuntimeError(f"no id allocated for {table}")
+    return int(allocated)
 
 
 def make_engine(url: str, echo: bool = False, *, immediate: bool = True) -> Engine:

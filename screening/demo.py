@@ -165,6 +165,7 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
         if rng.random() > 0.6:
             continue
         student = s.get(User, assignment.student_id)
+        assert student is not None  # the assignment's student, created above
         flow.decide_consent(s, assignment, True)
         weight = rng.random() ** 2 * 1.6  # skewed: most answers low
         for step in campaign.instruments:

@@ -91,7 +91,7 @@ def password_message(reason: str, minimum: int) -> str:
     from flask_babel import gettext as _
 
     if reason == "too_short":
-        return _("The password must have at least %(n)d characters.", n=minimum)
+        return str(_("The password must have at least %(n)d characters.", n=minimum))
     if reason == "too_long":
-        return _("The password must have at most %(n)d characters.", n=minimum)
-    return _("This password is too common; choose a longer, personal passphrase.")
+        return str(_("The password must have at most %(n)d characters.", n=minimum))
+    return str(_("This password is too common; choose a longer, personal passphrase."))

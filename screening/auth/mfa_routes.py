@@ -16,7 +16,7 @@ bp = Blueprint("mfa", __name__, url_prefix="/auth/mfa")
 
 
 def _account_name() -> str:
-    return current_user.username or _("student")
+    return str(current_user.username or _("student"))
 
 
 @bp.route("", methods=["GET", "POST"])

@@ -38,7 +38,8 @@ def start(user: User, *, second_factor_pending: bool, next_url: str | None = Non
 def second_factor_done() -> str | None:
     """Record the completed second factor; return where the user wanted to go."""
     session[MFA_OK] = True
-    return session.pop(NEXT, None)
+    target: str | None = session.pop(NEXT, None)
+    return target
 
 
 def mfa_complete() -> bool:

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -84,7 +85,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["screening_limiter"] = limiter
     for endpoint, limits in THROTTLED.items():
-        view = app.view_functions.get(endpoint)
+        view: Any = app.view_functions.get(endpoint)  # wrapped in turn by each limit
         if view is None:
             continue
         for config_key, key_func in limits:

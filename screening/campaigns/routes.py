@@ -34,8 +34,9 @@ def _library() -> Library:
     return current_app.extensions["library"]  # type: ignore[no-any-return]
 
 
-def _local(value: datetime) -> datetime:
+def _local(value: datetime | None) -> datetime:
     """A naive form time taken as the configured local time, made aware."""
+    assert value is not None  # the form's fields are InputRequired
     return value.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 

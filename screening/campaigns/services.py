@@ -187,7 +187,7 @@ def create_campaign(
     return campaign
 
 
-def _targeted_students(campaign: Campaign) -> Select[tuple[int]]:
+def _targeted_students(campaign: Campaign) -> Select[int]:
     return select(User.id).where(
         User.role == Role.STUDENT,
         User.active.is_(True),

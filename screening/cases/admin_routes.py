@@ -35,6 +35,7 @@ def rota() -> str | Response:
     form.user.choices = choices((str(u.id), u.username or str(u.id)) for u in counselors)
     if form.validate_on_submit():
         zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        assert form.starts_at.data and form.ends_at.data  # InputRequired
         starts = form.starts_at.data.replace(tzinfo=zone)
         ends = form.ends_at.data.replace(tzinfo=zone)
         if ends <= starts:

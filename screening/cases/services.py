@@ -166,7 +166,7 @@ def _claim(session: Session, user: User, case: Case) -> None:
         update(Case)
         .where(Case.id == case.id, Case.assignee_id.is_(None), Case.status == "open")
         .values(assignee_id=user.id, version=Case.version + 1)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult at run time
     if not won:
         raise CaseError("taken")
     session.refresh(case)

@@ -19,8 +19,9 @@ def init_command() -> None:
 
     try:
         for line in setup.initialise(
-            current_app._get_current_object(), Path(current_app.instance_path)
-        ):  # type: ignore[attr-defined]
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            Path(current_app.instance_path),
+        ):
             click.echo(line)
     except setup.SetupError as exc:
         raise click.ClickException(str(exc)) from exc

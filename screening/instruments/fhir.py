@@ -48,17 +48,24 @@ def _coding(instrument: Instrument, item: Item, value: Value, lang: str) -> dict
     }
 
 
-def _enable_when(instrument: Instrument, test: Test, lang: str) -> tuple[list[dict], str] | None:
+def _enable_when(
+    instrument: Instrument, test: Test, lang: str
+) -> tuple[list[dict[str, Any]], str] | None:
     """FHIR enableWhen for simple 'equals' / 'any of' conditions; None when not expressible."""
+    pairs: list[tuple[str, Value]]
     if isinstance(test, ItemTest) and test.op in ("==", "in"):
         values = test.value if isinstance(test.value, tuple) else (test.value,)
-        pairs = [(test.item, v) for v in values]
+        pairs = [(test.item, v) for v in values if v is not None]
     elif isinstance(test, CountTest) and test.op == ">=" and test.value == 1:
         pairs = [(i, v) for i in test.items for v in test.matching]
     elif isinstance(test, AnyTest) and all(
         isinstance(t, ItemTest) and t.op == "==" for t in test.tests
     ):
-        pairs = [(t.item, t.value) for t in test.tests]  # type: ignore[union-attr]
+        pairs = [
+            (t.item, t.value)
+            for t in test.tests
+            if isinstance(t, ItemTest) and t.value is not None and not isinstance(t.value, tuple)
+        ]
     else:
         return None
     conditions = [

@@ -90,8 +90,9 @@ def resolve_context(instrument: Instrument, context: Mapping[str, Any] | None) -
     for key, var in instrument.contexts.items():
         value = given.get(key)
         if value not in var.values:
-            value = defaults.get(key) if defaults.get(key) in var.values else var.default
-        resolved[key] = value
+            fallback = defaults.get(key)
+            value = fallback if fallback in var.values else var.default
+        resolved[key] = str(value)
     return resolved
 
 

@@ -126,7 +126,7 @@ def _claim(session: Session, now: datetime, limit: int) -> list[int]:
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id_, OutboxMessage.status == "pending")
             .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # a CursorResult at run time
         if won:
             claimed.append(message_id_)
     db.complete(session)
@@ -164,6 +164,7 @@ def deliver(
                 db.complete(session)
                 failed += 1
                 continue
+            assert recipient is not None  # no recipient, no address: handled above
             try:
                 _send(settings, render(message, recipient.locale or "zh", address, settings))
             except (OSError, smtplib.SMTPException) as exc:
@@ -186,11 +187,12 @@ def recover_stuck(
     session: Session, now: datetime, older_than: timedelta = timedelta(minutes=10)
 ) -> int:
     """Put back messages left 'sending' by a crashed worker (they may go out once more)."""
-    return session.execute(
+    moved = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at < now - older_than)
         .values(status="pending")
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult at run time
+    return int(moved)
 
 
 def open_alerts(session: Session, user: User) -> list[Alert]:

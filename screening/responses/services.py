@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -105,7 +105,7 @@ def submissions_of(session: Session, assignment: Assignment) -> dict[str, Submis
 
 def open_score(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored score of a submission (None when unreadable, e.g. after shredding)."""
-    return vault_of(session).open_data(
+    opened: dict[str, Any] | None = vault_of(session).open_data(
         session,
         submission.student_id,
         "submissions",
@@ -113,11 +113,12 @@ def open_score(session: Session, submission: Submission) -> dict[str, Any] | Non
         submission.id,
         submission.score_sealed,
     )
+    return opened
 
 
 def open_answers(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored answers of a submission (None when unreadable)."""
-    return vault_of(session).open_data(
+    opened: dict[str, Any] | None = vault_of(session).open_data(
         session,
         submission.student_id,
         "submissions",
@@ -125,6 +126,7 @@ def open_answers(session: Session, submission: Submission) -> dict[str, Any] | N
         submission.id,
         submission.answers_sealed,
     )
+    return opened
 
 
 def answers_for_download(session: Session, student: User, submission: Submission) -> dict[str, Any]:
@@ -291,7 +293,7 @@ def submit(
     # 6. Case intake, called directly: a flagged answer always gets its case.
     intake.for_submission(session, student, submission.id, result, now)
     session.execute(
-        Draft.__table__.delete().where(
+        delete(Draft).where(
             (Draft.assignment_id == assignment.id) & (Draft.instrument_id == instrument.id)
         )
     )
