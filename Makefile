@@ -5,15 +5,20 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres test-browser lint format translations bench clean schema-migration
+.PHONY: run test test-postgres test-browser lint lock format translations bench clean schema-migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+# Everything installed from the lock file, each package checked against its recorded hashes.
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+## After changing requirements*.txt: pin every dependency, transitive ones too, with hashes.
+lock: $(VENV)/.installed
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements-dev.txt
 
 ## Set up on first use (virtual environment, instance folder, keys, schema, demo data) and serve.
 run: $(VENV)/.installed
