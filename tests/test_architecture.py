@@ -55,10 +55,23 @@ def test_pure_domain_modules_do_not_import_flask() -> None:
     assert not offenders
 
 
+#: Request glue of the auth feature: the access decorators, the session cookie, throttling.
+REQUEST_GLUE = {
+    "screening/auth/access.py",
+    "screening/auth/sessions.py",
+    "screening/auth/throttle.py",
+}
+
+
 def test_services_never_touch_the_request() -> None:
+    """Every service-like module (not a route, form, command or the composition root) takes
+    its arguments: no request, g, session, template or redirect from Flask."""
     forbidden = {"request", "g", "session", "render_template", "flash", "redirect"}
     offenders = []
-    for path in PACKAGE.rglob("services.py"):
+    for path in _modules():
+        rel = path.relative_to(PACKAGE)
+        if _is_top(path) or len(rel.parts) == 1 or _rel(path) in REQUEST_GLUE:
+            continue
         for module, names in _imports(path):
             if module == "flask" and forbidden & set(names):
                 offenders.append(
@@ -178,3 +191,67 @@ def test_the_load_check_finds_clock_asserts_and_deadlines() -> None:
         "def g(): pass\n"
     )
     assert _load_dependent(source) == ["2 asserts on the clock", "3 sets a Hypothesis deadline"]
+
+
+#: The features, lowest first: a feature's non-top modules import only features below it.
+#: admin -> responses -> {cases, stats} -> campaigns -> auth (cases and stats never meet).
+LEVELS = {"auth": 1, "campaigns": 2, "cases": 3, "stats": 3, "responses": 4, "admin": 5}
+#: Foundation packages and modules: they import no feature (exceptions listed below).
+FOUNDATION = {
+    "audit", "backup", "config", "crypto", "csvexport", "csvimport", "db", "errors", "forms",
+    "i18n", "instruments", "keys", "logs", "notify", "sqlite_writer", "startup", "templating",
+}  # fmt: skip
+#: Top modules may call any feature: the composition root, blueprints, forms, commands.
+TOP = {"__init__.py", "main.py", "demo.py", "setup.py", "models.py", "forms.py"}
+#: Known edges against the table, each with its reason; a new one fails the test.
+ALLOWED = {
+    # The outbox addresses its e-mails: it opens the recipient's sealed address.
+    ("screening/notify/services.py", "auth"),
+    # The error pages answer a busy password hasher with 503 and Retry-After.
+    ("screening/errors.py", "auth"),
+    # Every page's language switch is the auth feature's small form.
+    ("screening/templating.py", "auth"),
+}
+
+
+def _is_top(path: Path) -> bool:
+    rel = path.relative_to(PACKAGE)
+    return (
+        rel.parts[0] in {"cli", "migrations"}
+        or rel.name.endswith("routes.py")
+        or (len(rel.parts) == 1 and rel.name in TOP)
+        or (len(rel.parts) == 2 and rel.name == "forms.py")
+    )
+
+
+def _owner(path: Path) -> str:
+    """The package (or top-level module) a file belongs to: 'cases', 'db', ..."""
+    rel = path.relative_to(PACKAGE)
+    return rel.parts[0] if len(rel.parts) > 1 else rel.stem
+
+
+def test_every_module_follows_the_dependency_table() -> None:
+    offenders = []
+    for path in _modules():
+        if _is_top(path):
+            continue
+        owner = _owner(path)
+        for module, _names in _imports(path):
+            parts = module.split(".")
+            if parts[0] != "screening" or len(parts) < 2 or parts[1] == owner:
+                continue
+            target = parts[1]
+            if target not in LEVELS or (_rel(path), target) in ALLOWED:
+                continue
+            if owner in FOUNDATION or owner not in LEVELS:
+                offenders.append(f"{_rel(path)} (foundation) imports {module}")
+            elif LEVELS[target] >= LEVELS[owner]:
+                offenders.append(f"{_rel(path)} imports {module} (not below {owner})")
+    assert not offenders
+
+
+def test_every_feature_and_module_is_placed_in_the_table() -> None:
+    """A new package or module must be given its place before it can hide from the check."""
+    placed = set(LEVELS) | FOUNDATION | {"cli", "migrations", "static", "translations"}
+    unplaced = {_owner(p) for p in _modules() if not _is_top(p) and _owner(p) not in placed}
+    assert not unplaced
