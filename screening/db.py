@@ -4,12 +4,14 @@ The unit of work
 ----------------
 Each request has one session (`session()`) and one transaction, committed in one place:
 `unit_of_work`, which wraps every view (`wrap_views`). It commits after the view returns and
-rolls back when the view raises (`abort()` included). A response the view *returned* is the
-view's decision and is committed whatever its status: a failed log-in (401) keeps its audit
-entry and throttling, a refused questionnaire page (422) keeps its draft. A view that must drop
-what it wrote so far before answering (a domain error after partial writes) calls `discard`.
-Services take the session, `flush()`, and never commit. CLI commands and worker batches use the
-same `transaction` helper, one per batch (`work(app)` opens a session for one).
+rolls back when the view raises (`abort()` included); what a request hook or an error handler
+writes after that (the audit entry of a refused request) is committed as the response leaves.
+A response the view *returned* is the view's decision and is committed whatever its status: a
+failed log-in (401) keeps its audit entry and throttling, a refused questionnaire page (422)
+keeps its draft. A view that must drop what it wrote so far before answering (a domain error
+after partial writes) calls `discard`. Services take the session, `flush()`, and never commit.
+CLI commands and worker batches use the same `transaction` helper, one per batch (`work(app)`
+opens a session for one).
 
 On SQLite a GET reads in a snapshot that takes no lock; a GET that writes says so with one
 explicit mark, `for_writing(session)`, placed right before its writing part, so the writer lock
@@ -176,7 +178,17 @@ def init_app(app: Flask) -> None:
     app.extensions["sessionmaker"] = sessionmaker(
         bind=engine, expire_on_commit=False, info={"app": app}
     )
+    app.after_request(_end_request)
     app.teardown_appcontext(_close_session)
+
+
+def _end_request(response: Any) -> Any:
+    """Commit what the request wrote outside its view: a request hook that refused it or an
+    error handler (a security event's audit entry). The view's own work was ended already."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        complete(db_session)
+    return response
 
 
 def session() -> Session:

@@ -46,6 +46,21 @@ def _view_app(app: Flask) -> Flask:
         _add_faculty("KEPT")
         return "refused", 400
 
+    class Refused(Exception):
+        """A refusal whose handler records it."""
+
+    @public
+    @database.unit_of_work
+    def writes_then_is_refused() -> str:
+        _add_faculty("VIEW")
+        raise Refused
+
+    @app.errorhandler(Refused)
+    def record_refusal(_exc: Refused) -> tuple[str, int]:
+        _add_faculty("HANDLER")
+        return "refused", 403
+
+    app.add_url_rule("/t/refused", view_func=writes_then_is_refused, methods=["POST"])
     app.add_url_rule("/t/<int:status>", view_func=writes_then_returns, methods=["POST"])
     app.add_url_rule("/t/fail", view_func=writes_then_fails, methods=["POST"])
     app.add_url_rule("/t/discard", view_func=writes_then_discards, methods=["POST"])
@@ -83,6 +98,12 @@ def test_a_returned_response_is_committed_whatever_its_status(view_app, check) -
 def test_a_view_that_raises_after_writing_stores_nothing(view_app, check) -> None:
     assert view_app.test_client().post("/t/fail").status_code == 500
     assert "FAIL" not in _faculties(check)
+
+
+def test_an_error_handler_s_record_is_kept_and_the_view_s_work_is_not(view_app, check) -> None:
+    assert view_app.test_client().post("/t/refused").status_code == 403
+    found = _faculties(check)
+    assert "HANDLER" in found and "VIEW" not in found
 
 
 def test_discard_drops_what_was_written_before_it(view_app, check) -> None:
