@@ -5,15 +5,20 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-postgres test-browser lint format translations bench clean schema-migration
+.PHONY: run test test-postgres test-browser lint lock format translations bench clean schema-migration
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt | $(BIN)/python
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+# Everything installed from the lock file, each package checked against its recorded hashes.
+$(VENV)/.installed: requirements.lock | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements.lock
 	touch $@
+
+## After changing requirements*.txt: pin every dependency, transitive ones too, with hashes.
+lock: $(VENV)/.installed
+	$(BIN)/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --output-file requirements.lock requirements-dev.txt
 
 MAIL_PORT ?= 8025
 
@@ -37,9 +42,11 @@ test-postgres: $(VENV)/.installed
 test-browser: $(VENV)/.installed
 	SCREENING_REQUIRE_BROWSER=1 $(BIN)/python -m pytest -m browser
 
+## Lint, format check and type check (mypy: the [tool.mypy] section of pyproject.toml).
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: $(VENV)/.installed
 	$(BIN)/ruff format .

@@ -72,7 +72,7 @@ def _security(app: Flask) -> None:
 
 
 def _features(app: Flask) -> None:
-    from screening import main, templating
+    from screening import db, main, templating
     from screening.admin.routes import bp as admin_bp
     from screening.audit.routes import bp as audit_bp
     from screening.auth import throttle
@@ -81,7 +81,6 @@ def _features(app: Flask) -> None:
     from screening.auth.sso_routes import bp as sso_bp
     from screening.campaigns.routes import bp as campaigns_bp
     from screening.cases.admin_routes import bp as caseadmin_bp
-    from screening.cases.intake import submission_hook
     from screening.cases.routes import bp as cases_bp
     from screening.keys import display
     from screening.notify.routes import bp as notify_bp
@@ -104,9 +103,8 @@ def _features(app: Flask) -> None:
     app.register_blueprint(notify_bp)
     app.register_blueprint(referrals_bp)
     app.register_blueprint(stats_bp)
-    # A flagged response opens or joins a case inside the submission's own transaction.
-    app.extensions["submit_hooks"] = (submission_hook,)
     throttle.init_app(app)  # after every blueprint: it wraps the throttled views
+    db.wrap_views(app)  # last: each request's one commit (or rollback) after its view
 
 
 def _commands(app: Flask) -> None:

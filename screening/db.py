@@ -1,14 +1,33 @@
-"""Database engine, typed declarative base and the one session per request."""
+"""Database engine, typed declarative base, and the one unit of work per request or batch.
+
+The unit of work
+----------------
+Each request has one session (`session()`) and one transaction, committed in one place:
+`unit_of_work`, which wraps every view (`wrap_views`). It commits after the view returns and
+rolls back when the view raises (`abort()` included); what a request hook or an error handler
+writes after that (the audit entry of a refused request) is committed as the response leaves.
+A response the view *returned* is the view's decision and is committed whatever its status: a
+failed log-in (401) keeps its audit entry and throttling, a refused questionnaire page (422)
+keeps its draft. A view that must drop what it wrote so far before answering (a domain error
+after partial writes) calls `discard`. Services take the session, `flush()`, and never commit.
+CLI commands and worker batches use the same `transaction` helper, one per batch (`work(app)`
+opens a session for one).
+
+On SQLite a GET reads in a snapshot that takes no lock; a GET that writes says so with one
+explicit mark, `for_writing(session)`, placed right before its writing part, so the writer lock
+is held from that mark to the commit and not while the page reads.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from flask import Flask, current_app, g, has_request_context, request
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import DateTime, Engine, MetaData, create_engine, event, func, select, text
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -78,7 +97,27 @@ def for_writing(db_session: Session) -> None:
         return
     g.db_writes = True
     if db_session.in_transaction() and db_session.connection().info.get("reading"):
-        db_session.commit()
+        complete(db_session)
+
+
+def next_id(db_session: Session, model: type[Base]) -> int:
+    """Allocate the integer primary key of a row before inserting it.
+
+    Sealed values bind their row id into the associated data, so knowing the id first lets the
+    row be inserted once, sealed, instead of inserted and then updated. PostgreSQL takes the
+    next value of the column's sequence; SQLite, whose writers are serialised by the write
+    transaction this runs in, takes one past the largest id (what it would assign itself).
+    """
+    table = model.__table__
+    if db_session.get_bind().dialect.name == "postgresql":
+        sequence = text("SELECT nextval(pg_get_serial_sequence(:table, 'id'))")
+        allocated = db_session.scalar(sequence, {"table": table.name})  # type: ignore[attr-defined]
+    else:
+        highest = func.max(table.c.id)
+        allocated = db_session.scalar(select(func.coalesce(highest, 0) + 1))
+    if allocated is None:
+        raise RuntimeError(f"no id allocated for {table}")
+    return int(allocated)
 
 
 def make_engine(url: str, echo: bool = False, *, immediate: bool = True) -> Engine:
@@ -139,11 +178,21 @@ def init_app(app: Flask) -> None:
     app.extensions["sessionmaker"] = sessionmaker(
         bind=engine, expire_on_commit=False, info={"app": app}
     )
+    app.after_request(_end_request)
     app.teardown_appcontext(_close_session)
 
 
+def _end_request(response: Any) -> Any:
+    """Commit what the request wrote outside its view: a request hook that refused it or an
+    error handler (a security event's audit entry). The view's own work was ended already."""
+    db_session = g.get("db_session")
+    if db_session is not None:
+        complete(db_session)
+    return response
+
+
 def session() -> Session:
-    """Return this request's (or command's) session; the route or command commits it once."""
+    """Return this request's (or command's) session; its unit of work commits it once."""
     if "db_session" not in g:
         g.db_session = current_app.extensions["sessionmaker"]()
     return g.db_session  # type: ignore[no-any-return]
@@ -158,7 +207,7 @@ def end_reading(db_session: Session) -> None:
     """
     if db_session.new or db_session.dirty or db_session.deleted:
         raise RuntimeError("end_reading() on a session with unsaved changes")
-    db_session.commit()
+    complete(db_session)
 
 
 def engine() -> Engine:
@@ -174,9 +223,76 @@ def _close_session(_exc: BaseException | None) -> None:
 
 @contextmanager
 def new_session(app: Flask) -> Iterator[Session]:
-    """Open a session outside a request (workers, threads); the caller commits."""
+    """Open a session outside a request (workers, threads); commit it with `transaction`."""
     db_session: Session = app.extensions["sessionmaker"]()
     try:
         yield db_session
     finally:
         db_session.close()
+
+
+@contextmanager
+def transaction(db_session: Session) -> Iterator[Session]:
+    """One unit of work: commit when the block ends, roll back if it raises.
+
+    The only place that commits: requests (through `unit_of_work`), CLI commands and worker
+    batches all end their work here or in `complete`.
+    """
+    try:
+        yield db_session
+    except BaseException:
+        db_session.rollback()
+        raise
+    complete(db_session)
+
+
+def complete(db_session: Session) -> None:
+    """End a unit of work that went well: commit it (a session whose flush failed and that the
+    caller went on with, after a caught IntegrityError, has nothing to commit: rolled back)."""
+    current = db_session.get_transaction()
+    if current is not None and not current.is_active:
+        db_session.rollback()
+    else:
+        db_session.commit()
+
+
+@contextmanager
+def work(app: Flask) -> Iterator[Session]:
+    """A new session and one transaction on it, for a CLI command or one worker batch."""
+    with new_session(app) as db_session, transaction(db_session):
+        yield db_session
+
+
+def discard(db_session: Session) -> None:
+    """Drop what this request wrote so far (a domain error after partial writes); it goes on."""
+    db_session.rollback()
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def unit_of_work(view: F) -> F:
+    """Wrap a view: its session commits once after it returns, or rolls back if it raises."""
+
+    @functools.wraps(view)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            result = view(*args, **kwargs)
+        except BaseException:
+            db_session = g.get("db_session")
+            if db_session is not None:
+                db_session.rollback()
+            raise
+        db_session = g.get("db_session")
+        if db_session is not None:
+            complete(db_session)
+        return result
+
+    return run  # type: ignore[return-value]
+
+
+def wrap_views(app: Flask) -> None:
+    """Give every registered view its unit of work (after all blueprints and view wrappers)."""
+    for endpoint, view in list(app.view_functions.items()):
+        if endpoint != "static":
+            app.view_functions[endpoint] = unit_of_work(view)

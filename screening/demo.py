@@ -104,7 +104,7 @@ def load(students: int = 300, seed: int = 2026) -> list[tuple[str, str, str]]:
     _screening(s, rng, faculties, cohorts)
     audit(s, actor_id=None, action="demo.load", target_type="demo", reason=f"students={students}")
     _first_release(s)
-    s.commit()
+    s.flush()
     current_app.logger.info("demo loaded: %d students", students)
     return [
         ("student", first_number or "-", STUDENT_PASSWORD),
@@ -213,11 +213,11 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
             .order_by(Assignment.student_id)
         )
     )
-    hooks = tuple(app.extensions.get("submit_hooks", ()))
     for assignment in assignments[1:]:
         if rng.random() > 0.6:
             continue
         student = s.get(User, assignment.student_id)
+        assert student is not None  # the assignment's student, created above
         flow.decide_consent(s, assignment, True)
         weight = rng.random() ** 2 * 1.6  # skewed: most answers low
         for step in campaign.instruments:
@@ -231,7 +231,6 @@ def _screening(s: Session, rng: random.Random, faculties: list[Any], cohorts: li
                 token=f"demo-{assignment.id}-{step.instrument_id}",
                 lang="zh-Hans",
                 now=now - timedelta(days=rng.randrange(0, 5)),
-                hooks=hooks,
             )
             if result.errors:  # demo answers must be valid: never leave a half-done student
                 raise RuntimeError(f"demo answers for {step.instrument_id} are invalid")

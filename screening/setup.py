@@ -10,6 +10,7 @@ from alembic.config import Config
 from flask import Flask
 from sqlalchemy import Engine, inspect, select
 
+from screening import db
 from screening.config import ensure_instance
 from screening.crypto import KeyRing, KeyRingError
 from screening.keys.services import Vault
@@ -84,5 +85,5 @@ def initialise(app: Flask, instance: Path) -> Iterator[str]:
                 "The key ring does not match this database:\n- " + "\n- ".join(problems)
             )
         vault.record_check_values(session)
-        session.commit()
+        db.complete(session)
     app.extensions.pop("startup_error", None)

@@ -76,11 +76,12 @@ def require_ready(app: Flask) -> None:
 
 def load_questionnaires(app: Flask) -> None:
     """Load and validate every questionnaire definition; refuse to start on an invalid one."""
-    from screening.instruments import DefinitionError, load_library
+    from screening.instruments import DefinitionError
+    from screening.instruments.loader import cached_library
     from screening.instruments.report import format_problems
 
     try:
-        app.extensions["library"] = load_library(app.config["QUESTIONNAIRES_PATH"])
+        app.extensions["library"] = cached_library(app.config["QUESTIONNAIRES_PATH"])
     except DefinitionError as exc:
         message = "Invalid questionnaire definitions:\n" + format_problems(exc.problems)
         app.extensions["startup_error"] = message

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
+from hypothesis import settings
 from sqlalchemy import Engine, create_engine, make_url, text
 from sqlalchemy.orm import Session
 
@@ -24,6 +25,10 @@ from screening.crypto import KeyRing
 from screening.db import Base, make_engine, utcnow
 from screening.keys.models import KekCheck
 from tests.smtp_server import smtp  # noqa: F401 - a real SMTP server fixture for every test
+
+#: No Hypothesis deadlines: a loaded machine is slow, not wrong (timings belong in bench/).
+settings.register_profile("screening", deadline=None)
+settings.load_profile("screening")
 
 PG_URL = os.environ.get("SCREENING_TEST_DATABASE_URL")
 PASSWORD = "correct horse battery staple"

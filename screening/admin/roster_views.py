@@ -19,7 +19,6 @@ from screening import db
 from screening.admin import upload
 from screening.admin.forms import RosterConfirmForm, RosterUploadForm
 from screening.admin.routes import bp
-from screening.audit.services import append as audit
 from screening.auth import roster
 from screening.auth.access import roles_required
 from screening.auth.models import Role
@@ -91,14 +90,8 @@ def roster_upload() -> str:
         confirm.digest.data = preview.digest
         confirm.new_faculties.data = ",".join(preview.new_codes)
         s = db.session()
-        audit(
-            s,
-            actor_id=current_user.id,
-            action="roster.preview",
-            target_type="roster",
-            reason=f"rows={len(preview.parsed.rows)} errors={len(preview.errors)}",
-        )
-        s.commit()
+        db.for_writing(s)  # this view writes (an audit entry)
+        roster.record_preview(s, current_user.id, len(preview.parsed.rows), len(preview.errors))
     return _page(preview, form, confirm)
 
 
@@ -125,15 +118,7 @@ def roster_import() -> str | Response:
     s = db.session()
     result = roster.apply(s, preview.parsed.rows)
     created = [c for c in preview.new_codes if c in create]
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="roster.import",
-        target_type="roster",
-        reason=f"created={result.created} updated={result.updated}"
-        + (f" faculties={','.join(created)}" if created else ""),
-    )
-    s.commit()
+    roster.record_import(s, current_user.id, result, created)
     flash(
         _(
             "Roster imported: %(new)d new, %(updated)d updated, %(same)d unchanged.",

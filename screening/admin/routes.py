@@ -9,7 +9,6 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.forms import (
     AssignmentForm,
@@ -19,7 +18,15 @@ from screening.auth.forms import (
     password_message,
 )
 from screening.auth.models import Faculty, Role, User
-from screening.auth.services import AccountError, WeakPassword, create_user, person
+from screening.auth.services import (
+    AccountError,
+    WeakPassword,
+    create_account,
+    create_faculty,
+    person,
+    set_active,
+    set_faculties,
+)
 from screening.forms import choices
 from screening.i18n import current_locale as locale
 from screening.templating import role_label
@@ -59,8 +66,10 @@ def users() -> str | Response:
         by_id = {str(f.id): f for f in faculties}
         role = Role(form.role.data)
         try:
-            user = create_user(
+            create_account(
                 s,
+                current_user,
+                is_advisor=bool(form.is_advisor.data),
                 role=role,
                 username=(form.username.data or "").strip(),
                 password=form.password.data,
@@ -71,24 +80,14 @@ def users() -> str | Response:
                 if role in (Role.COUNSELOR, Role.SUPERVISOR)
                 else None,
             )
-            user.is_advisor = bool(form.is_advisor.data) and role == Role.COUNSELOR
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="user.create",
-                target_type="user",
-                target_id=str(user.id),
-                reason=f"role={role}",
-            )
-            s.commit()
         except WeakPassword as exc:
-            s.rollback()
+            db.discard(s)
             form.password.errors = [
                 *form.password.errors,
                 password_message(exc.reason, exc.minimum),
             ]
         except AccountError as exc:
-            s.rollback()
+            db.discard(s)
             form.username.errors = [*form.username.errors, str(exc)]
         else:
             flash(_("Account created."), "success")
@@ -128,16 +127,7 @@ def toggle_active(user_id: int) -> Response:
     if user.id == current_user.id:
         flash(_("You cannot disable your own account."), "error")
         return redirect(url_for("admin.users"))
-    user.active = not user.active
-    user.session_version += 1
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="user.enable" if user.active else "user.disable",
-        target_type="user",
-        target_id=str(user.id),
-    )
-    s.commit()
+    set_active(s, current_user, user, not user.active)
     flash(_("Account enabled.") if user.active else _("Account disabled."), "success")
     if request.form.get("back") == "person":
         return redirect(url_for("admin.person_edit", user_id=user.id))
@@ -161,16 +151,7 @@ def assignments(user_id: int) -> str | Response:
         form.faculties.data = [str(f.id) for f in user.faculties]
     if form.validate_on_submit():
         chosen = set(form.faculties.data or [])
-        user.faculties = [f for f in faculties if str(f.id) in chosen]
-        audit(
-            s,
-            actor_id=current_user.id,
-            action="user.faculties",
-            target_type="user",
-            target_id=str(user.id),
-            reason=",".join(sorted(f.code for f in user.faculties)),
-        )
-        s.commit()
+        set_faculties(s, current_user, user, [f for f in faculties if str(f.id) in chosen])
         flash(_("Faculties saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template(
@@ -189,15 +170,7 @@ def faculties() -> str | Response:
         if s.scalar(select(Faculty).where(Faculty.code == code)) is not None:
             form.code.errors = [*form.code.errors, _("This code exists already.")]
         else:
-            s.add(Faculty(code=code, name_en=form.name_en.data, name_zh=form.name_zh.data))
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="faculty.create",
-                target_type="faculty",
-                target_id=code,
-            )
-            s.commit()
+            create_faculty(s, current_user, code, form.name_en.data or "", form.name_zh.data or "")
             flash(_("Faculty created."), "success")
             return redirect(url_for("admin.faculties"))
     return render_template("admin/faculties.html", form=form, faculties=_faculties())

@@ -11,7 +11,6 @@ from werkzeug.wrappers import Response
 from screening import db
 from screening.admin.forms import UserEditForm, UserSearchForm
 from screening.admin.routes import STAFF_ROLES, _faculties, bp
-from screening.audit.services import append as audit
 from screening.auth import mfa
 from screening.auth.access import roles_required
 from screening.auth.forms import ToggleForm
@@ -20,6 +19,7 @@ from screening.auth.services import (
     find_by_login,
     get_or_create_cohort,
     person,
+    record_account_access,
     set_personal,
     vault_of,
 )
@@ -49,16 +49,10 @@ def people() -> str:
     searched = bool(request.args.get("q")) and form.validate()
     if searched:
         s = db.session()
+        db.for_writing(s)  # this view writes (an audit entry)
         for user in _find(form.q.data or ""):
             results.append((user, person(s, user).name))
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="user.search",
-                target_type="user",
-                target_id=str(user.id),
-            )
-        s.commit()
+            record_account_access(s, current_user.id, "user.search", user.id)
     return render_template("admin/people.html", form=form, results=results, searched=searched)
 
 
@@ -83,6 +77,7 @@ def _edit_form(user: User) -> UserEditForm:
 def person_edit(user_id: int) -> str | Response:
     """A person's details: edit name, e-mail, role and faculties (each save audited)."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     user = s.get(User, user_id)
     if user is None:
         abort(404)
@@ -130,21 +125,11 @@ def person_edit(user_id: int) -> str | Response:
             user.cohort = get_or_create_cohort(s, form.cohort.data)
             changed.append(f"cohort={form.cohort.data}")
         if changed:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="user.update",
-                target_type="user",
-                target_id=str(user.id),
-                reason=" ".join(changed),  # what changed, never the values of personal fields
-            )
-            s.commit()
+            # What changed, never the values of personal fields.
+            record_account_access(s, current_user.id, "user.update", user.id, " ".join(changed))
             flash(_("Saved."), "success")
         return redirect(url_for("admin.person_edit", user_id=user.id))
-    audit(
-        s, actor_id=current_user.id, action="user.view", target_type="user", target_id=str(user.id)
-    )
-    s.commit()
+    record_account_access(s, current_user.id, "user.view", user.id)
     return _page(user, form, opened.student_number)
 
 
@@ -171,10 +156,7 @@ def reset_mfa(user_id: int) -> Response:
     if not ToggleForm().validate_on_submit():
         abort(400)
     mfa.reset(s, user)
-    audit(
-        s, actor_id=current_user.id, action="mfa.reset", target_type="user", target_id=str(user.id)
-    )
-    s.commit()
+    record_account_access(s, current_user.id, "mfa.reset", user.id)
     flash(
         _("Two-step verification removed; the person enrols again at the next log-in."), "success"
     )

@@ -22,7 +22,7 @@ from wtforms.validators import Length, Optional
 
 from screening import db
 from screening.audit.models import AuditEntry
-from screening.audit.services import append, verify
+from screening.audit.services import record_reading, verify
 from screening.auth.access import roles_required
 from screening.auth.models import Faculty, Role, User
 from screening.auth.services import find_by_login, person, vault_of
@@ -255,6 +255,7 @@ def _form() -> FilterForm:
 def index() -> str:
     """Entries newest first, filtered and paged, with names; the verify button."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     form = _form()
     form.validate()
     filters = _filtered(form)
@@ -269,14 +270,7 @@ def index() -> str:
     )
     names, targets = _names(entries)
     args = {k: v for k, v in request.args.items() if k != "page" and v}
-    append(
-        s,
-        actor_id=current_user.id,
-        action="audit.view",
-        target_type="audit",
-        reason=_describe(args),
-    )
-    s.commit()
+    record_reading(s, current_user.id, "audit.view", _describe(args))
     return render_template(
         "audit/index.html",
         form=form,
@@ -306,6 +300,7 @@ def _describe(args: dict[str, str]) -> str:
 def export() -> Response:
     """The filtered entries as CSV (audited; never cached)."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     form = _form()
     form.validate()
     filters = _filtered(form)
@@ -332,14 +327,9 @@ def export() -> Response:
             ]
         )
     args = {k: v for k, v in request.args.items() if v}
-    append(
-        s,
-        actor_id=current_user.id,
-        action="audit.export",
-        target_type="audit",
-        reason=f"rows={len(entries)} {_describe(args)}"[:500],
+    record_reading(
+        s, current_user.id, "audit.export", f"rows={len(entries)} {_describe(args)}"[:500]
     )
-    s.commit()
     response = Response(to_csv(rows, bom=True), mimetype="text/csv")
     response.headers["Content-Disposition"] = 'attachment; filename="audit.csv"'
     response.headers["Cache-Control"] = "no-store"
@@ -355,14 +345,9 @@ def verify_chains() -> str:
         abort(400)
     reports = verify(s)
     broken = [r for r in reports if not r.ok]
-    append(
-        s,
-        actor_id=current_user.id,
-        action="audit.verify",
-        target_type="audit",
-        reason=f"chains={len(reports)} broken={len(broken)}",
+    record_reading(
+        s, current_user.id, "audit.verify", f"chains={len(reports)} broken={len(broken)}"
     )
-    s.commit()
     form = FilterForm(formdata=None)
     form.action.choices = _form().action.choices
     entries = list(s.scalars(select(AuditEntry).order_by(AuditEntry.at.desc()).limit(PAGE)))

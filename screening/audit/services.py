@@ -55,7 +55,9 @@ def append(
     reason: str | None = None,
 ) -> AuditEntry:
     """Append an entry to one chain inside the caller's transaction (committed with it)."""
-    for_writing(session)  # a GET that audits a view writes (SQLite: a write transaction)
+    # The view marks a GET that audits with db.for_writing(session); this is the safety net
+    # for an audited read whose view does not (a security event in a request hook).
+    for_writing(session)
     chain = random.randrange(CHAINS)  # noqa: S311 - load spreading, not security
     head = session.scalar(select(AuditHead).where(AuditHead.chain == chain).with_for_update())
     if head is None:
@@ -163,3 +165,8 @@ def verify(session: Session, anchor: Anchor | None = None) -> list[ChainReport]:
         )
         for chain in sorted(chains)
     ]
+
+
+def record_reading(session: Session, actor_id: int, action: str, reason: str | None = None) -> None:
+    """Audit an administrator's own use of the audit log (view, export, verify)."""
+    append(session, actor_id=actor_id, action=action, target_type="audit", reason=reason)

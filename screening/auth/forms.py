@@ -116,19 +116,27 @@ def password_message(reason: str, minimum: int) -> str:
     from flask_babel import gettext as _
 
     if reason == "too_short":
-        return _("The password must have at least %(n)d characters.", n=minimum)
+        return str(_("The password must have at least %(n)d characters.", n=minimum))
     if reason == "too_long":
-        return _("The password must have at most %(n)d characters.", n=minimum)
+        return str(_("The password must have at most %(n)d characters.", n=minimum))
     if reason == "identifier":
-        return _("The password must not be built on your student number, username or e-mail name.")
-    if reason == "context":
-        return _("The password must not be built on the name of this service or of the university.")
-    if reason == "pattern":
-        return _(
-            "The password must not be a repeated or sequential pattern such as "
-            "12345678 or aaaaaaaa."
+        return str(
+            _("The password must not be built on your student number, username or e-mail name.")
         )
-    return _(
-        "This password is on a list of common passwords or of passwords stolen in data "
-        "breaches; choose a longer, personal passphrase."
+    if reason == "context":
+        return str(
+            _("The password must not be built on the name of this service or of the university.")
+        )
+    if reason == "pattern":
+        return str(
+            _(
+                "The password must not be a repeated or sequential pattern such as "
+                "12345678 or aaaaaaaa."
+            )
+        )
+    return str(
+        _(
+            "This password is on a list of common passwords or of passwords stolen in data "
+            "breaches; choose a longer, personal passphrase."
+        )
     )

@@ -10,6 +10,7 @@ import pyotp
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth import clock
 from screening.auth.models import STAFF_ROLES, MfaCredential, RecoveryCode, Role, User
 from screening.db import utcnow
@@ -66,7 +67,13 @@ def begin(session: Session, user: User, secret: str | None = None) -> str:
     else:
         cred.secret_sealed, cred.last_step = sealed, None
     session.flush()
+    _audit(session, user, "mfa.begin")
     return secret
+
+
+def _audit(session: Session, user: User, action: str) -> None:
+    """The audit entry of a user's own step with their second factor."""
+    audit(session, actor_id=user.id, action=action, target_type="user", target_id=str(user.id))
 
 
 def enrol_without_confirmation(session: Session, user: User) -> str:
@@ -139,11 +146,20 @@ def confirm(session: Session, user: User, code: str) -> list[str]:
     if not _accept_totp(session, cred, code):
         raise MfaError("wrong_code")
     cred.confirmed_at = utcnow()
-    return new_recovery_codes(session, user)
+    codes = _replace_recovery_codes(session, user)
+    _audit(session, user, "mfa.enrol")
+    return codes
 
 
 def new_recovery_codes(session: Session, user: User) -> list[str]:
-    """Replace the user's recovery codes with fresh ones (80 bits each, stored keyed-hashed)."""
+    """Replace the user's recovery codes with fresh ones (audited)."""
+    codes = _replace_recovery_codes(session, user)
+    _audit(session, user, "mfa.recovery_codes")
+    return codes
+
+
+def _replace_recovery_codes(session: Session, user: User) -> list[str]:
+    """Fresh recovery codes (80 bits each, stored keyed-hashed) instead of the old ones."""
     session.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     vault = vault_of(session)
     codes = []
@@ -161,11 +177,15 @@ def verify(session: Session, user: User, code: str) -> str:
     cred = credential(session, user)
     if cred is None or cred.confirmed_at is None:
         raise MfaError("not_enrolled")
+    used = None
     if _accept_totp(session, cred, code):
-        return "totp"
-    if any(c.isalpha() for c in code) and _use_recovery_code(session, user, code):
-        return "recovery"
-    raise MfaError("wrong_code")
+        used = "totp"
+    elif any(c.isalpha() for c in code) and _use_recovery_code(session, user, code):
+        used = "recovery"
+    if used is None:
+        raise MfaError("wrong_code")
+    _audit(session, user, f"mfa.{used}")
+    return used
 
 
 def _use_recovery_code(session: Session, user: User, code: str) -> bool:

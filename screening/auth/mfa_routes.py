@@ -5,11 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, make_response, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth import mfa, sessions, stepup, throttle
 from screening.auth.access import login_required
 from screening.auth.forms import CodeForm, ToggleForm
@@ -18,7 +16,7 @@ bp = Blueprint("mfa", __name__, url_prefix="/auth/mfa")
 
 
 def _account_name() -> str:
-    return current_user.username or _("student")
+    return str(current_user.username or _("student"))
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -36,14 +34,11 @@ def verify() -> str | Response | tuple[str, int]:
         try:
             used = mfa.verify(s, current_user, form.code.data or "")
         except mfa.MfaError:
-            s.rollback()
+            db.discard(s)
             stepup.audit_failure(s, "login")
-            s.commit()
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             return render_template("auth/mfa_verify.html", form=form), 401
         throttle.login_succeeded(s, gate)
-        _audit(s, f"mfa.{used}")
-        s.commit()
         if used == "recovery":
             left = mfa.remaining_recovery_codes(s, current_user)
             flash(_("You used a recovery code; %(n)d are left.", n=left), "info")
@@ -72,15 +67,12 @@ def setup() -> str | Response | tuple[str, int]:
         try:
             codes = mfa.confirm(s, current_user, form.code.data or "")
         except mfa.MfaError:
-            s.rollback()
+            db.discard(s)
             stepup.audit_failure(s, "enrolment")
-            s.commit()
             form.code.errors = [*form.code.errors, _("This code is not valid. Try the next one.")]
             page = render_template("auth/mfa_setup.html", enrolled=False, secret=secret, form=form)
             return page, 401
         throttle.login_succeeded(s, gate)
-        _audit(s, "mfa.enrol")
-        s.commit()
         sessions.second_factor_done()
         return _show_codes(codes)
     return render_template("auth/mfa_setup.html", enrolled=False, secret=secret, form=form)
@@ -95,19 +87,7 @@ def start() -> Response:
     s = db.session()
     if not mfa.enrolled(s, current_user):
         mfa.begin(s, current_user)
-        _audit(s, "mfa.begin")
-        s.commit()
     return redirect(url_for("mfa.setup"))
-
-
-def _audit(s: Session, action: str) -> None:
-    audit(
-        s,
-        actor_id=current_user.id,
-        action=action,
-        target_type="user",
-        target_id=str(current_user.id),
-    )
 
 
 @bp.route("/qr.svg")
@@ -133,8 +113,6 @@ def recovery_codes() -> str | Response:
     if not mfa.enrolled(s, current_user):
         abort(404)
     codes = mfa.new_recovery_codes(s, current_user)
-    _audit(s, "mfa.recovery_codes")
-    s.commit()
     return _show_codes(codes)
 
 

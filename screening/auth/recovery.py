@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth import counters
 from screening.auth.models import User
 from screening.auth.security_models import PasswordReset
@@ -83,6 +84,13 @@ def request_reset(session: Session, user: User, now: datetime) -> PasswordReset:
         link_path=f"{LINK_PREFIX}{reset.id}",
         alert=False,
     )
+    audit(
+        session,
+        actor_id=None,
+        action="password.reset_requested",
+        target_type="user",
+        target_id=str(user.id),
+    )
     session.flush()
     return reset
 
@@ -143,5 +151,12 @@ def use(session: Session, token: str, password: str, now: datetime, account_key:
         .values(used_at=now, nonce=None)
     )
     counters.clear_account(session, account_key)
+    audit(
+        session,
+        actor_id=user.id,
+        action="password.reset",
+        target_type="user",
+        target_id=str(user.id),
+    )
     session.flush()
     return user

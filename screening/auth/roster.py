@@ -259,3 +259,32 @@ def plan(session: Session, rows: list[RosterRow]) -> RosterPlan:
         )
         (result.unchanged if same else result.updated).append(row.line)
     return result
+
+
+def record_import(
+    session: Session, actor_id: int | None, result: ImportResult, created: list[str]
+) -> None:
+    """Audit a roster import (from the web or the command line) with its counts only."""
+    from screening.audit.services import append as audit
+
+    audit(
+        session,
+        actor_id=actor_id,
+        action="roster.import",
+        target_type="roster",
+        reason=f"created={result.created} updated={result.updated}"
+        + (f" faculties={','.join(created)}" if created else ""),
+    )
+
+
+def record_preview(session: Session, actor_id: int, rows: int, errors: int) -> None:
+    """Audit a roster preview (a file read, nothing written) with its counts only."""
+    from screening.audit.services import append as audit
+
+    audit(
+        session,
+        actor_id=actor_id,
+        action="roster.preview",
+        target_type="roster",
+        reason=f"rows={rows} errors={errors}",
+    )

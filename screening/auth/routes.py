@@ -22,7 +22,6 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth import clock, mfa, policy, recovery, sessions, throttle
 from screening.auth.access import login_required, public
 from screening.auth.forms import (
@@ -41,9 +40,11 @@ from screening.auth.services import (
     authenticate,
     change_password,
     has_second_factor,
+    log_out_everywhere,
+    record_failed_login,
+    record_login,
 )
 from screening.errors import busy
-from screening.notify.services import enqueue
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -71,15 +72,8 @@ def complete_login(user: User, method: str, *, skip_mfa: bool = False) -> Respon
     pending = not skip_mfa and (mfa.required(user) or mfa.enrolled(s, user))
     target = safe_next(request.args.get("next")) or safe_next(session.get("sso_next"))
     sessions.start(user, second_factor_pending=pending, next_url=target)
-    audit(
-        s,
-        actor_id=user.id,
-        action="login",
-        target_type="user",
-        target_id=str(user.id),
-        reason=f"method={method}",
-    )
-    s.commit()
+    db.for_writing(s)  # single sign-on ends here on a GET callback
+    record_login(s, user, method)
     if pending:
         return redirect(url_for("mfa.verify"))
     return redirect(target or url_for("main.index"))
@@ -119,37 +113,6 @@ def _throttled(form: LoginForm, retry_after: int) -> Response:
     return response
 
 
-def _attack_audit(gate: throttle.Gate, now: datetime) -> None:
-    """Audit (and alert the admins of) a throttle that began or a spray, in this transaction."""
-    s = db.session()
-    attack = throttle.login_failed(s, gate, now)
-    if attack.throttled:
-        audit(
-            s,
-            actor_id=None,
-            action="security.login_throttled",
-            target_type="account",
-            target_id=gate.account[:12],
-        )
-    if attack.spray:
-        audit(
-            s,
-            actor_id=None,
-            action="security.password_spray",
-            target_type="address",
-            target_id=gate.address[:12],
-        )
-    if attack.alert:
-        action = "security.password_spray" if attack.spray else "security.login_throttled"
-        for admin in throttle.admins(s):
-            enqueue(
-                s,
-                recipient_id=admin.id,
-                kind="security.login",
-                link_path=url_for("audit.index", action=action),
-            )
-
-
 @bp.route("/login", methods=["GET", "POST"])
 @public
 def login() -> str | Response | tuple[str, int]:
@@ -167,16 +130,15 @@ def login() -> str | Response | tuple[str, int]:
             user = authenticate(s, form.login.data or "", form.password.data or "")
         except HasherBusy:
             throttle.login_not_evaluated(s, gate)
-            s.commit()
             # The form comes back with the log-in name (never the password) and a wait hint.
             flash(_("Many people are logging in right now. Please try again in a moment."), "info")
             page, _status = _login_page(form)
             return busy(make_response(page))
         if user is None:
-            # Counter rows before audit heads, in every transaction: no lock-order deadlock.
-            _attack_audit(gate, now)
-            audit(s, actor_id=None, action="login.failed", target_type="login", target_id=None)
-            s.commit()
+            throttle.record_failure(
+                s, gate, now, lambda action: url_for("audit.index", action=action)
+            )
+            record_failed_login(s)
             flash(_("Unknown user or wrong password."), "error")
             return _login_page(form, 401)
         throttle.login_succeeded(s, gate)  # committed with the log-in
@@ -200,19 +162,10 @@ def forgot() -> str | tuple[str, int]:
         users = recovery.accounts_for(s, identifier)
         verdict = throttle.reset_gate(s, identifier, [u.id for u in users], now)
         if verdict == "address":
-            s.commit()
             flash(_("Too many requests from your network. Please try again later."), "error")
             return render_template("auth/forgot.html", form=form), 429
         for user in users if verdict == "send" else []:
             recovery.request_reset(s, user, now)
-            audit(
-                s,
-                actor_id=None,
-                action="password.reset_requested",
-                target_type="user",
-                target_id=str(user.id),
-            )
-        s.commit()
         return render_template("auth/forgot_sent.html")
     return render_template("auth/forgot.html", form=form)
 
@@ -242,17 +195,13 @@ def reset() -> str | Response | tuple[str, int]:
         try:
             recovery.use(s, token, form.new.data or "", now, throttle.account_of(user.id))
         except WeakPassword as exc:
-            s.rollback()
+            db.discard(s)
             form.new.errors = [*form.new.errors, password_message(exc.reason, exc.minimum)]
             return render_template("auth/reset.html", form=form, minimum=minimum), 400
         except recovery.ResetInvalid:
-            s.rollback()
+            db.discard(s)
             session.pop("reset_token", None)
             return render_template("auth/reset_invalid.html", reset=reset_enabled()), 404
-        audit(
-            s, actor_id=user.id, action="password.reset", target_type="user", target_id=str(user.id)
-        )
-        s.commit()
         session.pop("reset_token", None)
         flash(
             _(
@@ -270,15 +219,7 @@ def reset() -> str | Response | tuple[str, int]:
 def logout() -> Response:
     """End every session of this user (POST only, with CSRF)."""
     s = db.session()
-    current_user.session_version += 1  # a replayed cookie of any session of this user is dead
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="logout",
-        target_type="user",
-        target_id=str(current_user.id),
-    )
-    s.commit()
+    log_out_everywhere(s, current_user)
     sessions.end()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"))
@@ -298,18 +239,10 @@ def password() -> str | Response | tuple[str, int]:
         except AccountError:
             form.current.errors = [*form.current.errors, _("The current password is wrong.")]
         else:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="user.password",
-                target_type="user",
-                target_id=str(current_user.id),
-            )
-            s.commit()
             sessions.refresh_login(current_user)
             flash(_("Your password was changed. Other sessions have ended."), "success")
             return redirect(url_for("main.home"))
-        s.rollback()
+        db.discard(s)
         return render_template("auth/password.html", form=form), 400
     return render_template("auth/password.html", form=form)
 
@@ -323,5 +256,4 @@ def language() -> Response:
         session["lang"] = form.lang.data
         if current_user.is_authenticated:
             current_user.locale = form.lang.data
-            db.session().commit()
     return redirect(safe_next(request.form.get("next")) or url_for("main.index"))

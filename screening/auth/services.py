@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth import policy
 from screening.auth.models import STAFF_ROLES, Cohort, Faculty, MfaCredential, Role, User
 from screening.auth.passwords import Hasher
@@ -265,3 +266,94 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
     if not hasher(session).verify(user.password_hash, current):
         raise AccountError("The current password is wrong.")
     set_password(session, user, new)
+    _audit_user(session, user.id, "user.password", user)
+
+
+def _audit_user(
+    session: Session, actor_id: int | None, action: str, user: User, reason: str | None = None
+) -> None:
+    """The audit entry of something done to (or by) an account."""
+    audit(
+        session,
+        actor_id=actor_id,
+        action=action,
+        target_type="user",
+        target_id=str(user.id),
+        reason=reason,
+    )
+
+
+def record_login(session: Session, user: User, method: str) -> None:
+    """Audit a successful log-in (password or single sign-on)."""
+    _audit_user(session, user.id, "login", user, f"method={method}")
+
+
+def record_failed_login(session: Session, method: str | None = None) -> None:
+    """Audit a refused log-in; single sign-on says which method, a password log-in nothing."""
+    audit(
+        session,
+        actor_id=None,
+        action="login.failed",
+        target_type="login",
+        target_id=None,
+        reason=f"method={method}" if method else None,
+    )
+
+
+def log_out_everywhere(session: Session, user: User) -> None:
+    """End every session of the user: a replayed cookie of any of them is dead (audited)."""
+    user.session_version += 1
+    session.flush()
+    _audit_user(session, user.id, "logout", user)
+
+
+def create_account(
+    session: Session, actor: User, *, is_advisor: bool = False, **fields: Any
+) -> User:
+    """An admin creates an account (`create_user`'s fields); audited with its role."""
+    user = create_user(session, **fields)
+    user.is_advisor = is_advisor and fields["role"] == Role.COUNSELOR
+    session.flush()
+    _audit_user(session, actor.id, "user.create", user, f"role={fields['role']}")
+    return user
+
+
+def set_active(session: Session, actor: User, user: User, active: bool) -> None:
+    """Enable or disable an account; disabling ends its sessions (audited)."""
+    user.active = active
+    user.session_version += 1
+    session.flush()
+    _audit_user(session, actor.id, "user.enable" if active else "user.disable", user)
+
+
+def set_faculties(session: Session, actor: User, user: User, faculties: list[Faculty]) -> None:
+    """Set the faculties a counselor or supervisor serves (audited with their codes)."""
+    user.faculties = list(faculties)
+    session.flush()
+    codes = ",".join(sorted(f.code for f in user.faculties))
+    _audit_user(session, actor.id, "user.faculties", user, codes)
+
+
+def create_faculty(session: Session, actor: User, code: str, name_en: str, name_zh: str) -> Faculty:
+    """Add a faculty (audited by its code)."""
+    faculty = Faculty(code=code, name_en=name_en, name_zh=name_zh)
+    session.add(faculty)
+    session.flush()
+    audit(
+        session, actor_id=actor.id, action="faculty.create", target_type="faculty", target_id=code
+    )
+    return faculty
+
+
+def record_account_access(
+    session: Session, actor_id: int | None, action: str, user_id: int, reason: str | None = None
+) -> None:
+    """Audit a staff read or change of a person's account (search hit, view, edit, MFA reset)."""
+    audit(
+        session,
+        actor_id=actor_id,
+        action=action,
+        target_type="user",
+        target_id=str(user_id),
+        reason=reason,
+    )

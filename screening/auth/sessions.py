@@ -40,7 +40,8 @@ def second_factor_done() -> str | None:
     """Record the completed second factor (and when); return where the user wanted to go."""
     session[MFA_OK] = True
     session[MFA_AT] = clock.now()
-    return session.pop(NEXT, None)
+    target: str | None = session.pop(NEXT, None)
+    return target
 
 
 def second_factor_age() -> float | None:

@@ -10,11 +10,10 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth import clock, sso
 from screening.auth.access import public
 from screening.auth.routes import complete_login, safe_next
-from screening.auth.services import find_by_login
+from screening.auth.services import find_by_login, record_failed_login
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sso", __name__, url_prefix="/auth/sso")
@@ -30,8 +29,8 @@ def _callback(endpoint: str) -> str:
 def _refuse(method: str, why: str) -> Response:
     log.warning("%s log-in refused: %s", method, why)
     s = db.session()
-    audit(s, actor_id=None, action="login.failed", target_type="login", reason=f"method={method}")
-    s.commit()
+    db.for_writing(s)  # a GET callback
+    record_failed_login(s, method)
     flash(_("Single sign-on did not succeed. Try again or log in with your password."), "error")
     return redirect(url_for("auth.login"))
 

@@ -20,6 +20,7 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from flask import Flask, current_app, request
 from flask_limiter import Limiter
@@ -34,7 +35,6 @@ from screening.auth import clock, counters
 from screening.auth.counters import Rule, Want
 from screening.auth.models import Role, User
 from screening.auth.security_models import LoginFailure
-from screening.db import new_session
 
 #: One alert to the admins per this period and kind of attack, however long it lasts.
 ALERT_EVERY = timedelta(minutes=15)
@@ -113,12 +113,11 @@ def login_gate(login: str, now: datetime) -> Gate:
     if request_session.in_transaction():
         # Only reads so far (the session loader looking at an old cookie): end them, so the
         # counter's own transaction can take SQLite's writer lock instead of waiting for it.
-        request_session.commit()
+        db.end_reading(request_session)
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with new_session(app) as session:
+    with db.work(app) as session:  # its own unit of work: counted even if the request fails
         wants, account = _login_wants(session, login)
         taken = counters.take(session, wants, now)
-        session.commit()
     address = _keyed(client_address())
     return Gate(taken.allowed, taken.retry_after, wants, account, address, taken.exhausted)
 
@@ -138,7 +137,7 @@ def code_gate(user_id: int) -> Gate:
 
     request_session = db.session()
     if request_session.in_transaction():
-        request_session.commit()  # reads only so far; frees SQLite's writer for the counter
+        db.end_reading(request_session)  # reads only so far; frees SQLite's writer
     c = current_app.config
     account = account_of(user_id)
     wants = [
@@ -146,9 +145,8 @@ def code_gate(user_id: int) -> Gate:
         Want("mfa:addr:" + _keyed(client_address()), None, _rule(c["MFA_ADDRESS_ATTEMPTS"])),
     ]
     app = current_app._get_current_object()  # type: ignore[attr-defined]
-    with new_session(app) as session:
+    with db.work(app) as session:  # its own unit of work, like the password's
         taken = counters.take(session, wants, now())
-        session.commit()
     if not taken.allowed:
         raise TooManyRequests(retry_after=taken.retry_after)
     return Gate(True, 0, wants, account, _keyed(client_address()), taken.exhausted)
@@ -199,6 +197,41 @@ def login_failed(session: Session, gate: Gate, now: datetime) -> Attack:
     throttled = any(w.account is not None for w in gate.exhausted)
     alert = (throttled or spray) and counters.first_alert(session, "alert:login", now, ALERT_EVERY)
     return Attack(throttled, spray, alert)
+
+
+def record_failure(
+    session: Session, gate: Gate, now: datetime, link_for: Callable[[str], str]
+) -> None:
+    """Count a wrong password; audit a throttle that began or a spray and alert the admins.
+
+    Counter rows come before audit heads in every transaction, so no lock-order deadlock.
+    """
+    from screening.audit.services import append as audit
+    from screening.notify.services import enqueue
+
+    attack = login_failed(session, gate, now)
+    if attack.throttled:
+        audit(
+            session,
+            actor_id=None,
+            action="security.login_throttled",
+            target_type="account",
+            target_id=gate.account[:12],
+        )
+    if attack.spray:
+        audit(
+            session,
+            actor_id=None,
+            action="security.password_spray",
+            target_type="address",
+            target_id=gate.address[:12],
+        )
+    if attack.alert:
+        action = "security.password_spray" if attack.spray else "security.login_throttled"
+        for admin in admins(session):
+            enqueue(
+                session, recipient_id=admin.id, kind="security.login", link_path=link_for(action)
+            )
 
 
 def reset_gate(session: Session, identifier: str, user_ids: list[int], now: datetime) -> str:
@@ -265,12 +298,12 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     app.extensions["screening_limiter"] = limiter
     for endpoint, limits in THROTTLED.items():
-        view = app.view_functions.get(endpoint)
+        view: Any = app.view_functions.get(endpoint)  # wrapped in turn by each limit
         if view is None:
             continue
         for config_key, key_func in limits:
             # Flask-Limiter types the wrapped view as possibly async; these views are not.
-            view = limiter.limit(  # type: ignore[assignment]
+            view = limiter.limit(
                 _limit(config_key),
                 key_func=key_func,
                 methods=["POST"],

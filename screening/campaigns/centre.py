@@ -55,15 +55,15 @@ def counselling_centre(session: Session) -> Centre | None:
 
 
 def counselling_centre_or_none(session: Session) -> Centre | None:
-    """The centre, or None when it cannot be read: the crisis page must render regardless."""
+    """The centre, or None when it cannot be read: the crisis page must render regardless.
+
+    Read in a savepoint, so a failure here never rolls back (or commits) the request's work.
+    """
     try:
-        return counselling_centre(session)
+        with session.begin_nested():
+            return counselling_centre(session)
     except Exception:
         log.exception("counselling centre unreadable; the crisis page shows the national lines")
-        try:
-            session.rollback()
-        except Exception:
-            log.exception("rollback after an unreadable counselling centre failed")
         return None
 
 

@@ -153,7 +153,13 @@ def _check(text_zh: str, text_en: str) -> tuple[str, str]:
 
 
 def save_new(session: Session, text_zh: str, text_en: str, created_by: int | None) -> Notice:
-    """Save the texts as the next version (v2, v3 …)."""
+    """Save the texts as the next version (v2, v3 …); audited as `created_by`."""
+    notice = _save_new(session, text_zh, text_en, created_by)
+    _audit(session, created_by, "consent.create", notice.label)
+    return notice
+
+
+def _save_new(session: Session, text_zh: str, text_en: str, created_by: int | None) -> Notice:
     zh, en = _check(text_zh, text_en)
     numbers = [
         int(label[1:])
@@ -166,8 +172,16 @@ def save_new(session: Session, text_zh: str, text_en: str, created_by: int | Non
     return Notice(label, zh, en)
 
 
-def replace(session: Session, label: str, text_zh: str, text_en: str) -> Notice:
-    """Correct a version nobody uses yet; a version in use can never change in place."""
+def replace(
+    session: Session, label: str, text_zh: str, text_en: str, actor_id: int | None = None
+) -> Notice:
+    """Correct a version nobody uses yet (audited); a version in use never changes in place."""
+    notice = _replace(session, label, text_zh, text_en)
+    _audit(session, actor_id, "consent.replace", notice.label)
+    return notice
+
+
+def _replace(session: Session, label: str, text_zh: str, text_en: str) -> Notice:
     zh, en = _check(text_zh, text_en)
     row = session.scalar(select(ConsentVersion).where(ConsentVersion.label == label))
     if row is None:
@@ -185,3 +199,9 @@ def replace(session: Session, label: str, text_zh: str, text_en: str) -> Notice:
 def count(session: Session) -> int:
     """How many versions admins wrote (for tests and the page)."""
     return int(session.scalar(select(func.count()).select_from(ConsentVersion)) or 0)
+
+
+def _audit(session: Session, actor_id: int | None, action: str, label: str) -> None:
+    from screening.audit.services import append as audit
+
+    audit(session, actor_id=actor_id, action=action, target_type="consent", target_id=label)

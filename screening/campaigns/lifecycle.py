@@ -52,8 +52,9 @@ def update_campaign(
     consent_version: str,
     reminder_days: str,
     languages: Sequence[str] | None = None,
+    actor_id: int | None = None,
 ) -> Campaign:
-    """Change a campaign that has not opened; re-target its assignments."""
+    """Change a campaign that has not opened; re-target its assignments (audited)."""
     require_editable(campaign, now)
     if not name.strip():
         raise CampaignError("Give the campaign a name.")
@@ -102,15 +103,19 @@ def update_campaign(
     if stale:
         session.execute(delete(Assignment).where(Assignment.id.in_(stale)))
     sync_assignments(session, campaign)
+    _audit(session, actor_id, "campaign.edit", campaign)
     return campaign
 
 
-def open_now(session: Session, campaign: Campaign, now: datetime) -> None:
+def open_now(
+    session: Session, campaign: Campaign, now: datetime, actor_id: int | None = None
+) -> None:
     """Open a campaign that has not opened yet, now (its plan is frozen from then on)."""
     require_editable(campaign, now)
     if campaign.closes_at <= now:
         raise CampaignError("The campaign must close after it opens.")
     campaign.opens_at = now
+    _audit(session, actor_id, "campaign.open", campaign)
     session.flush()
 
 
@@ -132,18 +137,30 @@ def _tell_unfinished(session: Session, campaign: Campaign, kind: str) -> int:
     return len(students)
 
 
-def extend(session: Session, campaign: Campaign, closes_at: datetime, now: datetime) -> int:
+def extend(
+    session: Session,
+    campaign: Campaign,
+    closes_at: datetime,
+    now: datetime,
+    actor_id: int | None = None,
+) -> int:
     """Move the closing time later; tell unfinished students. Returns how many were told."""
+    before = campaign.closes_at
     if campaign.closes_at <= now:
         raise CampaignError("This campaign has closed already.")
     if closes_at <= campaign.closes_at:
         raise CampaignError("The new closing time must be later than the current one.")
     campaign.closes_at = closes_at
     session.flush()
-    return _tell_unfinished(session, campaign, "campaign.extended")
+    told = _tell_unfinished(session, campaign, "campaign.extended")
+    reason = f"closes={before.isoformat()} new={closes_at.isoformat()} told={told}"
+    _audit(session, actor_id, "campaign.extend", campaign, reason)
+    return told
 
 
-def close_early(session: Session, campaign: Campaign, now: datetime) -> int:
+def close_early(
+    session: Session, campaign: Campaign, now: datetime, actor_id: int | None = None
+) -> int:
     """Close an open campaign now; tell unfinished students. Returns how many were told."""
     if campaign.opens_at > now:
         raise CampaignError("This campaign has not opened yet: edit its dates instead.")
@@ -151,7 +168,9 @@ def close_early(session: Session, campaign: Campaign, now: datetime) -> int:
         raise CampaignError("This campaign has closed already.")
     campaign.closes_at = max(now, campaign.opens_at + timedelta(seconds=1))
     session.flush()
-    return _tell_unfinished(session, campaign, "campaign.closed")
+    told = _tell_unfinished(session, campaign, "campaign.closed")
+    _audit(session, actor_id, "campaign.close", campaign, f"told={told}")
+    return told
 
 
 @dataclass(frozen=True)
@@ -175,3 +194,19 @@ def reminder_steps(session: Session, campaign: Campaign) -> list[ReminderStep]:
         count = sum(1 for s in sent_lists if day in s.split(","))
         steps.append(ReminderStep(int(day), campaign.opens_at + timedelta(days=int(day)), count))
     return steps
+
+
+def _audit(
+    session: Session, actor_id: int | None, action: str, campaign: Campaign, reason: str = ""
+) -> None:
+    """Record a change of a campaign's life (edited, opened, extended, closed early)."""
+    from screening.audit.services import append as audit
+
+    audit(
+        session,
+        actor_id=actor_id,
+        action=action,
+        target_type="campaign",
+        target_id=str(campaign.id),
+        reason=reason or None,
+    )

@@ -21,12 +21,11 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Cohort, Faculty, Role
 from screening.campaigns import builder, consent, lifecycle, messages, services
@@ -45,7 +44,7 @@ from screening.campaigns.forms import (
     ExtendForm,
     ResourcesForm,
 )
-from screening.campaigns.models import Campaign, CrisisResource
+from screening.campaigns.models import Campaign
 from screening.db import utcnow
 from screening.forms import choices
 from screening.i18n import current_locale
@@ -70,8 +69,9 @@ def _library() -> Library:
     return current_app.extensions["library"]  # type: ignore[no-any-return]
 
 
-def _local(value: datetime) -> datetime:
+def _local(value: datetime | None) -> datetime:
     """A naive form time taken as the configured local time, made aware."""
+    assert value is not None  # the form's fields are InputRequired
     return value.replace(tzinfo=ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"]))
 
 
@@ -212,8 +212,8 @@ def _builder(campaign: Campaign | None) -> str | Response:
             steps=plan.chosen_steps,
             faculties=[f for f in faculties if str(f.id) in (form.faculties.data or [])],
             cohorts=[c for c in cohorts if str(c.id) in (form.cohorts.data or [])],
-            opens_at=_local(form.opens_at.data),  # type: ignore[arg-type]  # InputRequired
-            closes_at=_local(form.closes_at.data),  # type: ignore[arg-type]  # InputRequired
+            opens_at=_local(form.opens_at.data),
+            closes_at=_local(form.closes_at.data),
             show_results=bool(form.show_results.data),
             consent_version=form.consent_version.data or consent.BUILT_IN,
             reminder_days=form.reminder_days.data or "",
@@ -225,9 +225,11 @@ def _builder(campaign: Campaign | None) -> str | Response:
                     s, _library(), created_by=current_user.id, **options
                 )
             else:
-                saved = lifecycle.update_campaign(s, _library(), campaign, now=utcnow(), **options)
+                saved = lifecycle.update_campaign(
+                    s, _library(), campaign, now=utcnow(), actor_id=current_user.id, **options
+                )
         except services.CampaignError as exc:
-            s.rollback()
+            db.discard(s)
             problem = (
                 campaign_error_message(exc)
                 if isinstance(
@@ -236,14 +238,6 @@ def _builder(campaign: Campaign | None) -> str | Response:
                 else messages.message(str(exc))
             )
         else:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="campaign.create" if campaign is None else "campaign.edit",
-                target_type="campaign",
-                target_id=str(saved.id),
-            )
-            s.commit()
             flash(_("Campaign created.") if campaign is None else _("Campaign saved."), "success")
             return redirect(url_for("campaigns.detail", campaign_id=saved.id))
     library = _library()
@@ -318,19 +312,11 @@ def open_now(campaign_id: int) -> Response:
     s = db.session()
     campaign = _campaign(campaign_id)
     try:  # the CSRF token is checked for every POST before the view
-        lifecycle.open_now(s, campaign, utcnow())
+        lifecycle.open_now(s, campaign, utcnow(), current_user.id)
     except services.CampaignError as exc:
-        s.rollback()
+        db.discard(s)
         flash(messages.message(str(exc)), "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="campaign.open",
-        target_type="campaign",
-        target_id=str(campaign.id),
-    )
-    s.commit()
     flash(_("Campaign open: students can answer now."), "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
@@ -345,22 +331,12 @@ def extend(campaign_id: int) -> Response:
     if not form.validate_on_submit():
         flash(_("Give the new closing time."), "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    before = campaign.closes_at
     try:
-        told = lifecycle.extend(s, campaign, _local(form.closes_at.data), utcnow())  # type: ignore[arg-type]
+        told = lifecycle.extend(s, campaign, _local(form.closes_at.data), utcnow(), current_user.id)
     except services.CampaignError as exc:
-        s.rollback()
+        db.discard(s)
         flash(messages.message(str(exc)), "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="campaign.extend",
-        target_type="campaign",
-        target_id=str(campaign.id),
-        reason=f"closes={before.isoformat()} new={campaign.closes_at.isoformat()} told={told}",
-    )
-    s.commit()
     flash(
         _("Campaign extended; %(n)d students who have not finished are told by e-mail.", n=told),
         "success",
@@ -378,20 +354,11 @@ def close(campaign_id: int) -> Response:
         flash(_("Tick the box to confirm closing the campaign now."), "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     try:
-        told = lifecycle.close_early(s, campaign, utcnow())
+        told = lifecycle.close_early(s, campaign, utcnow(), current_user.id)
     except services.CampaignError as exc:
-        s.rollback()
+        db.discard(s)
         flash(messages.message(str(exc)), "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="campaign.close",
-        target_type="campaign",
-        target_id=str(campaign.id),
-        reason=f"told={told}",
-    )
-    s.commit()
     flash(
         _("Campaign closed; %(n)d students who had not finished are told by e-mail.", n=told),
         "success",
@@ -443,32 +410,27 @@ def preview(campaign_id: int) -> str:
 def consent_notices() -> str | Response:
     """Consent notices in both languages: each save a new version; used ones never change."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     form = ConsentNoticeForm()
     base = request.args.get("from") or ""
     if form.validate_on_submit():
         try:
             if form.replace.data:
                 saved = consent.replace(
-                    s, form.replace.data, form.text_zh.data or "", form.text_en.data or ""
+                    s,
+                    form.replace.data,
+                    form.text_zh.data or "",
+                    form.text_en.data or "",
+                    current_user.id,
                 )
-                action = "consent.replace"
             else:
                 saved = consent.save_new(
                     s, form.text_zh.data or "", form.text_en.data or "", current_user.id
                 )
-                action = "consent.create"
         except consent.ConsentError as exc:
-            s.rollback()
+            db.discard(s)
             form.text_zh.errors = [*form.text_zh.errors, messages.message(str(exc))]
         else:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action=action,
-                target_type="consent",
-                target_id=saved.label,
-            )
-            s.commit()
             flash(_("Consent notice %(v)s saved.", v=saved.label), "success")
             return redirect(url_for("campaigns.consent_notices"))
     notices = consent.versions(s)
@@ -500,7 +462,6 @@ def sync(campaign_id: int) -> Response:
         flash(_("This campaign has closed; nobody new is assigned."), "error")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
     added = services.sync_assignments(s, campaign)
-    s.commit()
     flash(_("%(n)d new students assigned.", n=added), "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
 
@@ -509,14 +470,16 @@ def licence_label(status: str) -> str:
     """A definition's licence status in the admin's language."""
     low = status.lower()
     if low.startswith("cc by-nc"):
-        return _("Creative Commons %(licence)s: free for non-commercial use", licence=status[:20])
+        return str(
+            _("Creative Commons %(licence)s: free for non-commercial use", licence=status[:20])
+        )
     if "public domain" in low:
-        return _("Public domain: free to use")
+        return str(_("Public domain: free to use"))
     if low.startswith("free"):
-        return _("Free to use; no permission needed")
+        return str(_("Free to use; no permission needed"))
     if low == "local":
-        return _("Written by the university: no licence needed")
-    return _("Licence unclear: check with the authors before use")
+        return str(_("Written by the university: no licence needed"))
+    return str(_("Licence unclear: check with the authors before use"))
 
 
 @bp.route("/instruments", methods=["GET"])
@@ -546,14 +509,6 @@ def enable(instrument_id: str) -> Response:
         flash(_("Tick the acknowledgement to enable the instrument."), "error")
         return redirect(url_for("campaigns.instruments"))
     services.enable_instrument(s, _library(), instrument_id, current_user)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="instrument.enable",
-        target_type="instrument",
-        target_id=instrument_id,
-    )
-    s.commit()
     flash(_("Instrument enabled."), "success")
     return redirect(url_for("campaigns.instruments"))
 
@@ -570,6 +525,7 @@ def _centre_of(form: CentreForm) -> Centre:
 def crisis_lines() -> str | Response:
     """Edit the university's counselling centre and the hotlines shown after it."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     # Two forms on one page: the centre's (section=centre) and the hotlines' (the default).
     posted = request.form.get("section") if request.method == "POST" else None
     if posted == "centre":
@@ -581,7 +537,6 @@ def crisis_lines() -> str | Response:
     if posted == "centre":
         if centre_form.validate():
             save_counselling_centre(s, _centre_of(centre_form), current_user.id)
-            s.commit()
             flash(_("Counselling centre saved."), "success")
             return redirect(url_for("campaigns.crisis_lines"))
     elif form.validate_on_submit():
@@ -596,14 +551,9 @@ def crisis_lines() -> str | Response:
                     _("Line %(n)d: write Chinese label | English label | number.", n=n + 1),
                 ]
                 break
-            rows.append(
-                CrisisResource(position=n, label_zh=parts[0], label_en=parts[1], number=parts[2])
-            )
+            rows.append((parts[0], parts[1], parts[2]))
         if not form.lines.errors:
-            s.execute(delete(CrisisResource))
-            s.add_all(rows)
-            audit(s, actor_id=current_user.id, action="crisis_lines.edit", target_type="settings")
-            s.commit()
+            services.save_crisis_resources(s, rows, current_user.id)
             flash(_("Crisis lines saved."), "success")
             return redirect(url_for("campaigns.crisis_lines"))
     if request.method == "GET" or posted == "centre":

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth.models import Cohort, Faculty, Role, User
 from screening.campaigns.models import (
     Assignment,
@@ -124,6 +125,13 @@ def enable_instrument(session: Session, library: Library, instrument_id: str, ad
             )
         )
         session.flush()
+    audit(
+        session,
+        actor_id=admin.id,
+        action="instrument.enable",
+        target_type="instrument",
+        target_id=instrument_id,
+    )
 
 
 def has_critical_rules(instrument: Instrument) -> bool:
@@ -209,7 +217,7 @@ def create_campaign(
     created_by: int | None,
     languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> Campaign:
-    """Create a campaign and assign it to every targeted student."""
+    """Create a campaign and assign it to every targeted student (audited as `created_by`)."""
     if not name.strip():
         raise CampaignError("Give the campaign a name.")
     if closes_at <= opens_at:
@@ -247,10 +255,17 @@ def create_campaign(
     session.add(campaign)
     session.flush()
     sync_assignments(session, campaign)
+    audit(
+        session,
+        actor_id=created_by,
+        action="campaign.create",
+        target_type="campaign",
+        target_id=str(campaign.id),
+    )
     return campaign
 
 
-def _targeted_students(campaign: Campaign) -> Select[tuple[int]]:
+def _targeted_students(campaign: Campaign) -> Select[int]:
     return select(User.id).where(
         User.role == Role.STUDENT,
         User.active.is_(True),
@@ -368,19 +383,31 @@ def crisis_resources(session: Session) -> list[Resource]:
     return [Resource(r.label_zh, r.label_en, r.number) for r in rows]
 
 
+def save_crisis_resources(
+    session: Session, lines: Sequence[tuple[str, str, str]], actor_id: int
+) -> None:
+    """Replace the crisis lines with (Chinese label, English label, number) rows (audited)."""
+    session.execute(delete(CrisisResource))
+    session.add_all(
+        CrisisResource(position=n, label_zh=zh, label_en=en, number=number)
+        for n, (zh, en, number) in enumerate(lines)
+    )
+    session.flush()
+    audit(session, actor_id=actor_id, action="crisis_lines.edit", target_type="settings")
+
+
 def crisis_resources_or_defaults(session: Session) -> list[Resource]:
     """The crisis lines, or the national defaults when they cannot be read: never raises.
 
-    The crisis page and the support block must render even when the database is failing.
+    The crisis page and the support block must render even when the database is failing. The
+    lines are read in a savepoint, so a failure here never rolls back (or commits) the request's
+    own work: the request's unit of work decides that.
     """
     try:
-        return crisis_resources(session)
+        with session.begin_nested():
+            return crisis_resources(session)
     except Exception:
         log.exception("crisis lines unreadable; showing the national defaults")
-        try:
-            session.rollback()
-        except Exception:
-            log.exception("rollback after unreadable crisis lines failed")
         return [Resource(zh, en, number) for zh, en, number in DEFAULT_CRISIS_RESOURCES]
 
 

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from screening import csvimport
+from screening.audit.services import append as audit
 from screening.auth.models import Role, User
 from screening.auth.services import find_student
 from screening.cases.intake import open_or_raise
@@ -131,8 +132,12 @@ def apply(
     found: Mapping[int, User],
     thresholds: Mapping[str, float],
     now: datetime | None = None,
+    *,
+    actor_id: int | None = None,
+    skipped: int = 0,
 ) -> AcademicResult:
-    """Open or join an academic case for every row crossing a threshold; the caller commits."""
+    """Open or join an academic case for every row crossing a threshold; audited as one import
+    (by `actor_id`, None for the command line, with `skipped` bad rows left out)."""
     flagged = 0
     for row in rows:
         student = found.get(row.line)
@@ -151,4 +156,11 @@ def apply(
         open_or_raise(session, student=student, kind="academic", tier=tier, source=source, now=now)
         flagged += 1
     session.flush()
+    audit(
+        session,
+        actor_id=actor_id,
+        action="academic.import",
+        target_type="registrar",
+        reason=f"{len(rows)} rows, {flagged} flagged, {skipped} skipped",
+    )
     return AcademicResult(len(rows), flagged)

@@ -12,10 +12,9 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role, User
-from screening.cases import academic, rule_text, tiering, tiers
+from screening.cases import academic, rule_text, services, tiering, tiers
 from screening.cases.forms import AcademicImportForm, CaseActionForm, ShiftForm
 from screening.cases.models import OnCallShift, TierMapping
 from screening.csvimport import decode
@@ -37,20 +36,13 @@ def rota() -> str | Response:
     form.user.choices = choices((str(u.id), u.username or str(u.id)) for u in counselors)
     if form.validate_on_submit():
         zone = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+        assert form.starts_at.data and form.ends_at.data  # InputRequired
         starts = form.starts_at.data.replace(tzinfo=zone)
         ends = form.ends_at.data.replace(tzinfo=zone)
         if ends <= starts:
             form.ends_at.errors = [*form.ends_at.errors, _("The shift must end after it starts.")]
         else:
-            s.add(OnCallShift(user_id=int(form.user.data), starts_at=starts, ends_at=ends))
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="rota.add",
-                target_type="user",
-                target_id=form.user.data,
-            )
-            s.commit()
+            services.add_shift(s, current_user, int(form.user.data), starts, ends)
             flash(_("Shift added."), "success")
             return redirect(url_for("caseadmin.rota"))
     shifts = list(
@@ -76,15 +68,7 @@ def rota_remove(shift_id: int) -> Response:
     shift = s.get(OnCallShift, shift_id)
     if shift is None:
         abort(404)
-    s.delete(shift)
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="rota.remove",
-        target_type="user",
-        target_id=str(shift.user_id),
-    )
-    s.commit()
+    services.remove_shift(s, current_user, shift)
     flash(_("Shift removed."), "success")
     return redirect(url_for("caseadmin.rota"))
 
@@ -119,10 +103,9 @@ def tier_edit(instrument_id: str) -> str | Response:
         try:
             saved = tiers.save(s, instrument, chosen, current_user.id)
         except tiers.TierMappingError as exc:
-            s.rollback()
+            db.discard(s)
             problems = exc.problems
         else:
-            s.commit()
             flash(_("Saved as version %(n)s.", n=saved.version), "success")
             return redirect(url_for("caseadmin.tier_edit", instrument_id=instrument_id))
     history = list(
@@ -162,15 +145,9 @@ def academic_import() -> str:
         found, unknown = academic.students(s, parsed.rows)
         errors = sorted(parsed.errors + unknown)
         if not errors or (form.skip_invalid.data and parsed.rows):
-            result = academic.apply(s, parsed.rows, found, thresholds)
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="academic.import",
-                target_type="registrar",
-                reason=f"{result.rows} rows, {result.flagged} flagged, {len(errors)} skipped",
+            result = academic.apply(
+                s, parsed.rows, found, thresholds, actor_id=current_user.id, skipped=len(errors)
             )
-            s.commit()
     return render_template(
         "cases/academic.html", form=form, errors=errors, result=result, thresholds=thresholds
     )

@@ -98,19 +98,19 @@ def refresh_due(session: Session, case: Case) -> None:
     )
 
 
-def attach_result(session: Session, submission: Any, score: Any) -> None:
+def attach_result(
+    session: Session, assignment_id: int, submission_id: int, at: datetime, score: Any
+) -> None:
     """A submitted follow-up: record its result on the case it was scheduled from."""
     followup = session.scalar(
-        select(FollowUp).where(
-            FollowUp.assignment_id == submission.assignment_id, FollowUp.done_at.is_(None)
-        )
+        select(FollowUp).where(FollowUp.assignment_id == assignment_id, FollowUp.done_at.is_(None))
     )
     if followup is None:
         return
     case = session.get(Case, followup.case_id)
     if case is None:
         return
-    followup.submission_id, followup.done_at = submission.id, submission.submitted_at
+    followup.submission_id, followup.done_at = submission_id, at
     result = score.to_json()
     event(
         session,
@@ -122,9 +122,9 @@ def attach_result(session: Session, submission: Any, score: Any) -> None:
             "total": result["total"],
             "band": result["band"],
             "fired": result["fired"],
-            "submission_id": submission.id,
+            "submission_id": submission_id,
         },
-    ).submission_id = submission.id
+    ).submission_id = submission_id
     refresh_due(session, case)
 
 

@@ -2,13 +2,13 @@
 
 How the student flow uses it
 ----------------------------
-`responses.services.submit` runs its hooks inside the submission's transaction, and the app
-registers `submission_hook` as one of them (`app.extensions["submit_hooks"]`). The hook tiers
+`responses.services.submit` calls `for_submission` inside the submission's transaction, for
+every scored response: there is no hook to register and no caller that can skip it. It tiers
 the score with the admins' current mapping (`cases.tiers`) and calls `open_or_raise`. Nothing
-here commits: the route commits once, so the response, the case, its events, its routing, the
-e-mails and the in-app alerts land together or not at all. Other callers (the academic import)
-do the same: call `open_or_raise(session, student=..., kind=..., tier=..., source=...)` and
-commit.
+here commits: the request's unit of work commits once, so the response, the case, its events,
+its routing, the e-mails and the in-app alerts land together or not at all. Other callers
+(the academic import) do the same: call `open_or_raise(session, student=..., kind=...,
+tier=..., source=...)` inside their unit of work.
 
 `source` says why, in counselor-facing terms; it is clinical and is sealed on the case event:
 ``{"instrument": "phq9", "version": 1, "band": "moderate", "total": 12, "subscales": {},
@@ -230,13 +230,41 @@ def open_or_raise(
     return existing
 
 
-def submission_hook(session: Session, student: User, submission: Any, score: Any) -> None:
-    """The student flow's hook: tier a scored response and open or join a psychological case."""
+def could_flag(score: Any) -> bool:
+    """Whether a score can open a case at all: a rule fired, or a band that a mapping may tier.
+
+    A response with neither (an unbanded local instrument, nothing fired) never reaches the
+    database here; a banded one needs the admins' mapping, which can raise a band to a tier.
+    """
+    return bool(score.fired) or score.band is not None
+
+
+def for_submission(
+    session: Session,
+    student: User,
+    submission_id: int,
+    score: Any,
+    now: datetime,
+    assignment_id: int | None = None,
+) -> Case | None:
+    """Tier a scored response and open or join the student's psychological case; None if none.
+
+    A follow-up re-screening scheduled from a case gets its result recorded on that case,
+    flagged or not.
+    """
+    if assignment_id is not None:
+        from screening.cases.followup import attach_result  # followup builds on this module
+
+        attach_result(session, assignment_id, submission_id, now, score)
+    if not could_flag(score):
+        return None
     result = score.to_json()
     mapping = tiers.current(session, score.instrument)
     tier = score.alert_level
     if mapping is not None:
         tier = tiers.resolve_with(session, mapping, result)
+    if tier not in routing.TIER_RANK:
+        return None
     source = {
         "instrument": score.instrument,
         "version": score.version,
@@ -245,18 +273,7 @@ def submission_hook(session: Session, student: User, submission: Any, score: Any
         "band": result["band"],
         "critical": score.critical,
         "fired": result["fired"],
-        "submission_id": submission.id,
+        "submission_id": submission_id,
         "tier_mapping_id": mapping.id if mapping is not None else None,
     }
-    open_or_raise(
-        session,
-        student=student,
-        kind="psych",
-        tier=tier,
-        source=source,
-        now=submission.submitted_at,
-    )
-    # A follow-up re-screening scheduled from a case: its result goes on that case.
-    from screening.cases.followup import attach_result  # followup builds on this module
-
-    attach_result(session, submission, score)
+    return open_or_raise(session, student=student, kind="psych", tier=tier, source=source, now=now)

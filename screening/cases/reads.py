@@ -142,7 +142,7 @@ def short_reason(library: Library, detail: dict[str, Any] | None, locale: str) -
     if not detail:
         return "—"
     if detail.get("signal") == "academic":
-        return _("Registrar data")
+        return str(_("Registrar data"))
     told = signals.short_reason(detail)
     if told is not None:
         return told

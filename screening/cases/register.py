@@ -10,6 +10,7 @@ from sqlalchemy import case as when_then
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth.models import Faculty, User
 from screening.auth.services import person
 from screening.cases.measures import CaseFacts
@@ -130,3 +131,13 @@ def handling_cells(session: Session, now: datetime) -> dict[tuple[int, str, str,
         key = (faculty, tier, st, contact_band(opened, acknowledged), status != "closed")
         cells[key] = cells.get(key, 0) + 1
     return cells
+
+
+def record_view(session: Session, user: User, fmt: str | None = None) -> None:
+    """Audit a reading of the register: on the page, or exported as `fmt` (csv, xlsx)."""
+    if fmt is None:
+        audit(session, actor_id=user.id, action="register.view", target_type="register")
+    else:
+        audit(
+            session, actor_id=user.id, action="register.export", target_type="register", reason=fmt
+        )

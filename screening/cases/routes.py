@@ -17,7 +17,6 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth import mfa, stepup
 from screening.auth.access import roles_required
 from screening.auth.contact import dial
@@ -99,6 +98,7 @@ QUEUE_FLAGS = ("overdue", "escalated", "unassigned", "mine", "followup_overdue")
 def queue() -> str:
     """Open cases in scope as a table: filters, sort and exact search by number or phone."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     page = max(request.args.get("page", 1, type=int) or 1, 1)
     wanted = _queue_filter()
     cases, total = services.queue_page(s, current_user, page, wanted)
@@ -108,7 +108,6 @@ def queue() -> str:
         return redirect(url_for("cases.queue", page=pages, **kept))  # type: ignore[return-value]
     locale = str(get_locale() or "zh_Hans")
     rows = reads.queue_rows(s, current_user, cases, current_app.extensions["library"], locale)
-    s.commit()
     served = current_user.faculties or list(s.scalars(select(Faculty).order_by(Faculty.code)))
     first = (page - 1) * services.QUEUE_PAGE + 1
     return render_template(
@@ -139,11 +138,11 @@ def detail(case_id: int) -> str:
     case = _case(case_id)
     locale = str(get_locale() or "zh_Hans")
     library = current_app.extensions["library"]
+    db.for_writing(s)  # the identified reads below are audited
     file = reads.open_case(s, current_user, case)
     sheets = answer_sheets(s, file, library, locale)
     history = file.history
     referral_requests, referral_reports = referrals.on_case(s, current_user, case)
-    s.commit()
     counselors = list(
         s.scalars(select(User).where(User.role == Role.COUNSELOR, User.active.is_(True)))
     )
@@ -206,12 +205,12 @@ def _instrument(library: Any, instrument_id: str) -> Any:
 def print_summary(case_id: int) -> str:
     """A printable summary of this case only (no other case, no earlier screening); audited."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     case = _case(case_id)
     locale = str(get_locale() or "zh_Hans")
     library = current_app.extensions["library"]
     file = reads.open_case(s, current_user, case, action="case.print")
     sheets = answer_sheets(s, file, library, locale)
-    s.commit()
     return render_template(
         "cases/print.html",
         case=case,
@@ -240,7 +239,6 @@ def student(student_id: int) -> str:
     library = current_app.extensions["library"]
     locale = str(get_locale() or "zh_Hans")
     screenings = screening_history(s, student_id, library)
-    s.commit()
     return render_template(
         "cases/student.html",
         line=line,
@@ -261,6 +259,7 @@ def break_glass(case_id: int) -> str | Response | tuple[str, int]:
     """Emergency access outside one's scope: a written reason and a fresh second factor (within
     5 minutes), one hour, supervisors told."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     if s.get(Case, case_id) is None:
         abort(404)
     form = BreakGlassForm()
@@ -272,24 +271,15 @@ def break_glass(case_id: int) -> str | Response | tuple[str, int]:
             flash(_("Set up two-step verification before using emergency access."), "error")
             return redirect(url_for("mfa.setup"))
         if code is not None and not stepup.confirm(s, code.code.data or "", "break_glass"):
-            s.commit()  # the failed code's audit entry
             code.code.errors = [_("This code is not valid. Try the next one.")]
             page = render_template("cases/break_glass.html", form=form, code=code, case_id=case_id)
             return page, 401
         try:
             services.break_glass(s, current_user, case_id, form.reason.data or "")
         except services.CaseError:
-            s.rollback()
+            db.discard(s)
             form.reason.errors = [_("Write why you need this case now (at least 10 characters).")]
         else:
-            audit(
-                s,
-                actor_id=current_user.id,
-                action="case.break_glass",
-                target_type="case",
-                target_id=str(case_id),
-            )
-            s.commit()
             flash(
                 _("Emergency access granted for one hour. Your supervisors were told."), "warning"
             )
@@ -351,17 +341,9 @@ def _act(case_id: int, action: str) -> Response:
                 raise services.CaseError("scope")
             services.reassign(s, current_user, case, target)
     except services.CaseError as exc:
-        s.rollback()
+        db.discard(s)
         flash(str(MESSAGES.get(exc.code, _("That did not work."))), "error")
         return redirect(url_for("cases.detail", case_id=case_id))
-    audit(
-        s,
-        actor_id=current_user.id,
-        action=f"case.{action}",
-        target_type="case",
-        target_id=str(case_id),
-    )
-    s.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
 
@@ -476,12 +458,13 @@ def register() -> str:
     kind = _register_kind()
     rows = _register_table(kind)
     s = db.session()
-    audit(s, actor_id=current_user.id, action="register.view", target_type="register")
-    s.commit()
     kinds = {k: str(v) for k, v in signals.KIND_LABELS.items()}
-    return render_template(
+    page = render_template(
         "cases/register.html", rows=rows, is_time=_is_time, kinds=kinds, kind=kind
     )
+    db.for_writing(s)
+    reg.record_view(s, current_user)
+    return page
 
 
 def _is_time(value: Any) -> bool:
@@ -506,8 +489,8 @@ def register_export(fmt: str) -> Response:
     """The register as CSV or XLSX, formula-injection escaped, audited."""
     s = db.session()
     rows = _register_table(_register_kind())
-    audit(s, actor_id=current_user.id, action="register.export", target_type="register", reason=fmt)
-    s.commit()
+    db.for_writing(s)
+    reg.record_view(s, current_user, fmt)
     stamp = utcnow().strftime("%Y%m%d")
     if fmt == "csv":
         as_text = [

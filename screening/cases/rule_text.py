@@ -32,7 +32,7 @@ def _lang(instrument: Instrument, locale: str) -> str:
 def _answer(instrument: Instrument, item_id: str, value: object, lang: str) -> str:
     """An answer value with its wording, e.g. 1 (好几天); "refused" as a word."""
     if value == "refused":
-        return _("refused to answer")
+        return str(_("refused to answer"))
     try:
         item = instrument.item(item_id)
     except KeyError:
@@ -76,21 +76,25 @@ def describe(instrument: Instrument, test: Test, locale: str) -> str:
             for i in test.items
         )
         answers = " / ".join(_answer(instrument, test.items[0], v, lang) for v in test.matching)
-        return _(
-            "%(op)s %(value)s of questions %(items)s answered %(answers)s",
-            op=OPS.get(test.op, test.op),
-            value=test.value,
-            items=numbers,
-            answers=answers,
+        return str(
+            _(
+                "%(op)s %(value)s of questions %(items)s answered %(answers)s",
+                op=OPS.get(test.op, test.op),
+                value=test.value,
+                items=numbers,
+                answers=answers,
+            )
         )
     if isinstance(test, AnyTest):
-        return _(" or ").join(describe(instrument, t, locale) for t in test.tests)
+        return str(_(" or ").join(describe(instrument, t, locale) for t in test.tests))
     if isinstance(test, AllTest):
-        return _(" and ").join(describe(instrument, t, locale) for t in test.tests)
+        return str(_(" and ").join(describe(instrument, t, locale) for t in test.tests))
     if isinstance(test, BandTest):
-        return _(
-            "result %(bands)s",
-            bands=", ".join(band_label(instrument, b, locale) for b in test.bands),
+        return str(
+            _(
+                "result %(bands)s",
+                bands=", ".join(band_label(instrument, b, locale) for b in test.bands),
+            )
         )
     return ""
 
@@ -109,8 +113,8 @@ def key_label(instrument: Instrument, key: str, locale: str) -> str:
     """The tier editor's label of a mapping key ("band:<id>" or "rule:<id>")."""
     kind, _sep, ident = key.partition(":")
     if kind == "band":
-        return _("Result: %(band)s", band=band_label(instrument, ident, locale))
+        return str(_("Result: %(band)s", band=band_label(instrument, ident, locale)))
     rule = next((r for r in instrument.rules if r.id == ident), None)
     if rule is None:
         return ident
-    return _("Rule: %(condition)s", condition=describe(instrument, rule.when, locale))
+    return str(_("Rule: %(condition)s", condition=describe(instrument, rule.when, locale)))

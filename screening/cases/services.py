@@ -9,10 +9,11 @@ from typing import Any
 from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.auth.models import Role, User
 from screening.cases import routing
 from screening.cases.intake import event, on_call, sla, supervisors_for
-from screening.cases.models import OUTCOMES, BreakGlassGrant, Case, CaseEvent
+from screening.cases.models import OUTCOMES, BreakGlassGrant, Case, CaseEvent, OnCallShift
 from screening.db import utcnow
 from screening.keys.services import vault_of
 from screening.notify.services import enqueue
@@ -181,19 +182,44 @@ def break_glass(session: Session, user: User, case_id: int, reason: str) -> Brea
             enqueue(
                 session, recipient_id=uid, kind="case.breakglass", link_path=f"/cases/{case.id}"
             )
+    _audit(session, user, case, "break_glass")
     return grant
+
+
+def _audit(
+    session: Session, user: User, case: Case, action: str, reason: str | None = None
+) -> None:
+    """The audit entry of a staff action on a case: `case.<action>`."""
+    audit(
+        session,
+        actor_id=user.id,
+        action=f"case.{action}",
+        target_type="case",
+        target_id=str(case.id),
+        reason=reason,
+    )
+
+
+def record_view(session: Session, user: User, case: Case, via_grant: bool) -> None:
+    """Audit a staff member's reading of a case (through a break-glass grant, if so)."""
+    _audit(session, user, case, "view", "break_glass" if via_grant else None)
 
 
 # ---- work -------------------------------------------------------------------------------
 
 
 def claim(session: Session, user: User, case: Case) -> None:
-    """Take an unassigned case; when two claim at once exactly one wins."""
+    """Take an unassigned case; when two claim at once exactly one wins (audited)."""
+    _claim(session, user, case)
+    _audit(session, user, case, "claim")
+
+
+def _claim(session: Session, user: User, case: Case) -> None:
     won = session.execute(
         update(Case)
         .where(Case.id == case.id, Case.assignee_id.is_(None), Case.status == "open")
         .values(assignee_id=user.id, version=Case.version + 1)
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult at run time
     if not won:
         raise CaseError("taken")
     session.refresh(case)
@@ -205,9 +231,10 @@ def acknowledge(session: Session, user: User, case: Case, note: str) -> None:
     if case.status != "open":
         raise CaseError("state")
     if case.assignee_id is None:
-        claim(session, user, case)
+        _claim(session, user, case)
     case.acknowledged_at = case.acknowledged_at or utcnow()
     event(session, case, "acknowledged", actor_id=user.id, detail={"note": note} if note else None)
+    _audit(session, user, case, "acknowledge")
 
 
 def add_note(
@@ -226,6 +253,7 @@ def add_note(
             raise CaseError("referral")
         detail["referral"] = referral
     event(session, case, kind, actor_id=user.id, detail=detail)
+    _audit(session, user, case, "note")
 
 
 def close(
@@ -275,6 +303,7 @@ def close(
         case.status, case.closed_at = "closed", utcnow()
         event(session, case, "closed", actor_id=user.id, detail=detail)
     case.version += 1
+    _audit(session, user, case, "close")
 
 
 def sign_off(session: Session, user: User, case: Case, note: str, approve: bool = True) -> None:
@@ -303,6 +332,7 @@ def sign_off(session: Session, user: User, case: Case, note: str, approve: bool 
                 link_path=f"/cases/{case.id}",
             )
     case.version += 1
+    _audit(session, user, case, "signoff")
 
 
 def reassign(session: Session, user: User, case: Case, assignee: User) -> None:
@@ -315,6 +345,29 @@ def reassign(session: Session, user: User, case: Case, assignee: User) -> None:
     case.version += 1
     event(session, case, "reassigned", actor_id=user.id, detail={"assignee_id": assignee.id})
     enqueue(session, recipient_id=assignee.id, kind="case.new", link_path=f"/cases/{case.id}")
+    _audit(session, user, case, "reassign")
+
+
+def add_shift(
+    session: Session, actor: User, user_id: int, starts: datetime, ends: datetime
+) -> None:
+    """Put a counselor on the on-call rota for a time (audited)."""
+    session.add(OnCallShift(user_id=user_id, starts_at=starts, ends_at=ends))
+    session.flush()
+    audit(session, actor_id=actor.id, action="rota.add", target_type="user", target_id=str(user_id))
+
+
+def remove_shift(session: Session, actor: User, shift: OnCallShift) -> None:
+    """Take a shift off the rota (audited)."""
+    session.delete(shift)
+    session.flush()
+    audit(
+        session,
+        actor_id=actor.id,
+        action="rota.remove",
+        target_type="user",
+        target_id=str(shift.user_id),
+    )
 
 
 def escalate(session: Session, now: datetime) -> int:

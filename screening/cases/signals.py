@@ -67,7 +67,7 @@ def label(labels: Mapping[str, Any], code: str) -> str:
 def labels(labels_: Mapping[str, Any], codes: Iterable[str]) -> str:
     """Several codes' labels, in the vocabulary's order, joined for a short line."""
     wanted = set(codes)
-    return _("; ").join(str(v) for k, v in labels_.items() if k in wanted)
+    return str(_("; ").join(str(v) for k, v in labels_.items() if k in wanted))
 
 
 def short_reason(detail: Mapping[str, Any]) -> str | None:

@@ -114,7 +114,7 @@ def instrument_name(instrument: Instrument | None, instrument_id: str, locale: s
         return str(INSTRUMENT_NAMES[instrument_id])
     if instrument is not None and instrument.title:
         return next(iter(instrument.title.values()))
-    return _("Questionnaire")
+    return str(_("Questionnaire"))
 
 
 def band_label(instrument: Instrument | None, band: Any, locale: str) -> str:
@@ -217,7 +217,7 @@ def rule_text(instrument: Instrument | None, fired: Mapping[str, Any], locale: s
             parts.append(_("subscale score %(value)s", value=value))
     if not parts:
         return base
-    return _("%(rule)s (%(evidence)s)", rule=base, evidence=_("; ").join(parts))
+    return str(_("%(rule)s (%(evidence)s)", rule=base, evidence=_("; ").join(parts)))
 
 
 #: The phrases of a queue row, translated once per page and filled in per row.

@@ -11,7 +11,6 @@ from flask.cli import with_appcontext
 from sqlalchemy import select
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.models import Cohort, Faculty
 from screening.campaigns import services
 from screening.campaigns.models import Campaign
@@ -109,14 +108,7 @@ def create_command(
         )
     except services.CampaignError as exc:
         raise click.ClickException(str(exc)) from exc
-    audit(
-        s,
-        actor_id=None,
-        action="campaign.create",
-        target_type="campaign",
-        target_id=str(campaign.id),
-    )
-    s.commit()
+    db.complete(s)
     assigned = sum(r.assigned for r in services.participation(s, campaign))
     click.echo(f"Created campaign {campaign.id} ({campaign.name}); {assigned} students assigned.")
 
@@ -144,7 +136,7 @@ def sync_command() -> None:
     s = db.session()
     current = s.scalars(select(Campaign).where(Campaign.closes_at > utcnow()))
     total = sum(services.sync_assignments(s, c) for c in current)
-    s.commit()
+    db.complete(s)
     click.echo(f"{total} new assignment(s).")
 
 
@@ -166,5 +158,5 @@ def remind_command() -> None:
             alert=False,
         )
         services.mark_reminded(assignment, day)
-    s.commit()
+    db.complete(s)
     click.echo(f"{len(due)} reminder(s) queued.")

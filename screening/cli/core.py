@@ -19,8 +19,9 @@ def init_command() -> None:
 
     try:
         for line in setup.initialise(
-            current_app._get_current_object(), Path(current_app.instance_path)
-        ):  # type: ignore[attr-defined]
+            current_app._get_current_object(),  # type: ignore[attr-defined]
+            Path(current_app.instance_path),
+        ):
             click.echo(line)
     except setup.SetupError as exc:
         raise click.ClickException(str(exc)) from exc
@@ -32,10 +33,11 @@ def init_command() -> None:
 def demo_command(students: int) -> None:
     """Load a demo university and print the demo log-ins."""
     ready()
-    from screening import demo
+    from screening import db, demo
 
     try:
-        logins = demo.load(students=students)
+        with db.transaction(db.session()):
+            logins = demo.load(students=students)
     except demo.DemoExistsError as exc:
         raise click.ClickException(str(exc)) from exc
     click.echo("Demo university loaded. Log in at the app's address with:")

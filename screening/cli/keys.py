@@ -65,7 +65,7 @@ def rotate_command(batch: int, settle: float) -> None:
             kek_id = start_rotation(s)
         except RotationError as exc:
             raise click.ClickException(str(exc)) from exc
-        s.commit()
+        db.complete(s)
         click.echo(f"New active KEK {kek_id}; back up the key ring now.")
     else:
         click.echo("Continuing an unfinished rotation.")
@@ -88,7 +88,7 @@ def retire_command(kek_id: str) -> None:
         retire(s, kek_id)
     except RotationError as exc:
         raise click.ClickException(str(exc)) from exc
-    s.commit()
+    db.complete(s)
     click.echo(f"KEK {kek_id} retired and removed from the key ring; back up the key ring now.")
 
 
@@ -112,7 +112,7 @@ def shred_command(student_number: str, yes: bool) -> None:
         )
     if not shred(s, user.id):
         raise click.ClickException(f"The data key of user {user.id} was shredded already.")
-    s.commit()
+    db.complete(s)
     click.echo(f"Shredded the data key of user {user.id}; recorded in {ledger_path(s)}.")
 
 
@@ -131,7 +131,7 @@ def reapply_command(ledger: Path | None) -> None:
     except LedgerError as exc:
         raise click.ClickException(str(exc)) from exc
     count = reapply(s, ids)
-    s.commit()
+    db.complete(s)
     click.echo(f"Re-applied {count} of {len(set(ids))} shreds from {path}.")
 
 

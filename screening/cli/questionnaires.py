@@ -80,7 +80,7 @@ def score_line(library: Library, line: str) -> tuple[dict[str, Any], bool]:
         errors.append("answers: missing or not an object")
     if not isinstance(context, dict):
         errors.append("context: not an object")
-    if errors:
+    if errors or not isinstance(answers, dict):
         return {"errors": errors}, False
     try:
         version = request.get("version")

@@ -44,7 +44,7 @@ def rebuild_command() -> None:
     ready()
     with db.new_session(current_app) as session:
         keys = services.rebuild_counts(session)
-        session.commit()
+        db.complete(session)
     click.echo(f"Recounted {keys} statistics counts from the records.")
 
 
@@ -54,13 +54,12 @@ def release_once(app: Flask, reason: str | None = None) -> releases.Outcome | No
 
     now = utcnow()
     interval = timedelta(seconds=int(app.config.get("STATS_RELEASE_INTERVAL_SECONDS", 3600)))
-    with db.new_session(app) as session:
+    with db.work(app) as session:
         due = reason or releases.due_reason(session, now, interval)
         if due is None:
             return None
         minimum = int(app.config["SMALL_CELL_MINIMUM"])
         outcome = releases.publish(session, now, minimum, handling_cells(session, now), due)
-        session.commit()
     return outcome
 
 

@@ -78,7 +78,7 @@ def create_command(
         target_id=str(user.id),
         reason=f"role={role} (command line)",
     )
-    s.commit()
+    db.complete(s)
     click.echo(f"Created {role} account {user.id}.")
 
 
@@ -120,15 +120,8 @@ def import_command(roster_file: Path, skip_invalid: bool, create_faculties: bool
     rows = [row for row in parsed.rows if row.line not in bad_lines]
     result = roster.apply(s, rows)
     created_codes = new_codes if create_faculties else []
-    audit(
-        s,
-        actor_id=None,
-        action="roster.import",
-        target_type="roster",
-        reason=f"created={result.created} updated={result.updated}"
-        + (f" faculties={','.join(created_codes)}" if created_codes else ""),
-    )
-    s.commit()
+    roster.record_import(s, None, result, created_codes)
+    db.complete(s)
     skipped = f", {len(errors)} skipped" if errors else ""
     faculties = f"; new faculties {', '.join(created_codes)}" if created_codes else ""
     click.echo(
@@ -151,7 +144,7 @@ def set_password_command(login: str) -> None:
     except AccountError as exc:
         raise click.ClickException(str(exc)) from exc
     audit(s, actor_id=None, action="user.password", target_type="user", target_id=str(user.id))
-    s.commit()
+    db.complete(s)
     click.echo("Password set.")
 
 
@@ -169,5 +162,5 @@ def reset_mfa_command(login: str) -> None:
         raise click.ClickException("No such user.")
     mfa.reset(s, user)
     audit(s, actor_id=None, action="mfa.reset", target_type="user", target_id=str(user.id))
-    s.commit()
+    db.complete(s)
     click.echo("Two-step verification removed; the user enrols again at the next log-in.")

@@ -11,7 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
-from screening.audit.services import append as audit
+from screening import db
 from screening.cases import academic
 from screening.cases.services import escalate
 from screening.cli.common import ready
@@ -57,7 +57,7 @@ def run_once(app: Flask) -> tuple[int, int, int]:
                 alert=False,
             )
             mark_reminded(assignment, day)
-        session.commit()
+        db.complete(session)
     sent, failed = deliver(app.extensions["sessionmaker"], _settings(app), now)
     from screening.cli.stats import release_once
 
@@ -102,7 +102,7 @@ def escalate_command() -> None:
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     with new_session(app) as session:
         count = escalate(session, utcnow())
-        session.commit()
+        db.complete(session)
     click.echo(f"{count} case(s) escalated.")
 
 
@@ -128,15 +128,14 @@ def import_academic_command(data_file: Path, skip_invalid: bool) -> None:
             raise click.ClickException(
                 f"{len(errors)} bad row(s); nothing imported. Fix them or use --skip-invalid."
             )
-        result = academic.apply(session, parsed.rows, found, app.config["CASE_ACADEMIC_THRESHOLDS"])
-        audit(
+        result = academic.apply(
             session,
-            actor_id=None,
-            action="academic.import",
-            target_type="registrar",
-            reason=f"{result.rows} rows, {result.flagged} flagged, {len(errors)} skipped",
+            parsed.rows,
+            found,
+            app.config["CASE_ACADEMIC_THRESHOLDS"],
+            skipped=len(errors),
         )
-        session.commit()
+        db.complete(session)
     skipped = f", {len(errors)} skipped" if errors else ""
     click.echo(f"{result.rows} row(s) read, {result.flagged} flagged for an advisor{skipped}.")
 

@@ -116,7 +116,7 @@ def parse(doc: Any, where: str) -> State:
     audit = _key(doc.get("audit_key"), "audit_key", where)
     if len({blind, audit, *(k.key for k in keks)}) != len(keks) + 2:
         raise KeyRingError(f"{where}: two keys are identical; keys must be independent. {fix}")
-    return State(tuple(keks), active, blind, audit)
+    return State(tuple(keks), str(active), blind, audit)  # checked above: an active KEK id
 
 
 def dump(state: State) -> bytes:

@@ -62,16 +62,53 @@ def _condition_met(item: Item, answers: Mapping[str, Value]) -> bool:
     return item.condition is None or evaluate(item.condition, answers)[0]
 
 
-def check_answers(
-    instrument: Instrument, answers: Mapping[str, Any]
-) -> tuple[dict[str, Value], dict[str, AnswerProblem]]:
-    """Return the clean answers of applicable items and the problems per item id."""
+@dataclass(frozen=True)
+class CheckedAnswers:
+    """Answers checked once against one definition version: what `score` accepts as is."""
+
+    instrument_id: str
+    version: int
+    digest: str
+    values: Mapping[str, Value]
+
+    def matches(self, instrument: Instrument) -> bool:
+        """Whether these answers were checked against exactly this definition."""
+        return (self.instrument_id, self.version, self.digest) == (
+            instrument.id,
+            instrument.version,
+            instrument.digest,
+        )
+
+
+@dataclass(frozen=True)
+class ResponseCheck:
+    """A submitted page checked once: the checked answers, or the problems per item.
+
+    `given` holds the answers as posted to the questions the page shows, blanks dropped, so a
+    refused page is kept as a draft exactly as the student left it.
+    """
+
+    answers: CheckedAnswers | None
+    problems: Mapping[str, AnswerProblem]
+    given: Mapping[str, Any]
+
+
+def _check(
+    instrument: Instrument, answers: Mapping[str, Any], *, drop_hidden: bool
+) -> tuple[dict[str, Value], dict[str, AnswerProblem], dict[str, Any]]:
+    """One pass over the items: clean values, problems and the raw answers kept.
+
+    Conditions refer only to earlier items (the definition check enforces it), so evaluating
+    each one against the clean answers so far is the same as against all of them.
+    """
     problems: dict[str, AnswerProblem] = {}
     known = {i.id for i in instrument.items}
-    for key in answers:
-        if key not in known:
-            problems[str(key)] = AnswerProblem("unknown_item", MESSAGES["unknown_item"])
+    if not drop_hidden:
+        for key in answers:
+            if key not in known:
+                problems[str(key)] = AnswerProblem("unknown_item", MESSAGES["unknown_item"])
     clean: dict[str, Value] = {}
+    kept: dict[str, Any] = {}
     for item in instrument.items:
         raw = answers.get(item.id)
         applies = _condition_met(item, clean)
@@ -80,8 +117,10 @@ def check_answers(
                 problems[item.id] = AnswerProblem("required", MESSAGES["required"])
             continue
         if not applies:
-            problems[item.id] = AnswerProblem("not_applicable", MESSAGES["not_applicable"])
+            if not drop_hidden:
+                problems[item.id] = AnswerProblem("not_applicable", MESSAGES["not_applicable"])
             continue
+        kept[item.id] = raw
         option_set = instrument.options_for(item)
         if option_set is None:
             if not isinstance(raw, str):
@@ -98,7 +137,7 @@ def check_answers(
             clean[item.id] = value
     if not problems:
         problems.update(_unscorable(instrument, clean))
-    return clean, problems
+    return clean, problems, kept
 
 
 def _unscorable(instrument: Instrument, clean: Mapping[str, Value]) -> dict[str, AnswerProblem]:
@@ -123,6 +162,24 @@ def _unscorable(instrument: Instrument, clean: Mapping[str, Value]) -> dict[str,
         message = MESSAGES["too_few_answers"].format(n=need)
         short[first] = AnswerProblem("too_few_answers", message)
     return short
+
+
+def check_answers(
+    instrument: Instrument, answers: Mapping[str, Any]
+) -> tuple[dict[str, Value], dict[str, AnswerProblem]]:
+    """Return the clean answers of applicable items and the problems per item id."""
+    clean, problems, _kept = _check(instrument, answers, drop_hidden=False)
+    return clean, problems
+
+
+def check_response(instrument: Instrument, answers: Mapping[str, Any]) -> ResponseCheck:
+    """Check a posted page once, as the page shows it: answers to questions it hides (their
+    condition unmet; forms show every item without JavaScript) and unknown keys are dropped."""
+    clean, problems, kept = _check(instrument, answers, drop_hidden=True)
+    checked = None
+    if not problems:
+        checked = CheckedAnswers(instrument.id, instrument.version, instrument.digest, clean)
+    return ResponseCheck(checked, problems, kept)
 
 
 def answer_errors(

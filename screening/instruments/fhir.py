@@ -82,7 +82,9 @@ def _answer_option(instrument: Instrument, item: Item, value: Value, lang: str) 
     return entry
 
 
-def _enable_when(instrument: Instrument, test: Test, lang: str) -> tuple[list[dict], str] | None:
+def _enable_when(
+    instrument: Instrument, test: Test, lang: str
+) -> tuple[list[dict[str, Any]], str] | None:
     """FHIR enableWhen for simple 'equals' / 'any of' conditions; None when not expressible."""
     pairs: list[tuple[str, Value]]
     if isinstance(test, ItemTest) and test.op in ("==", "in"):
@@ -94,7 +96,11 @@ def _enable_when(instrument: Instrument, test: Test, lang: str) -> tuple[list[di
         isinstance(t, ItemTest) and t.op == "==" and not isinstance(t.value, tuple | type(None))
         for t in test.tests
     ):
-        pairs = [(t.item, t.value) for t in test.tests]  # type: ignore[union-attr,misc]
+        pairs = [
+            (t.item, t.value)
+            for t in test.tests
+            if isinstance(t, ItemTest) and t.value is not None and not isinstance(t.value, tuple)
+        ]
     else:
         return None
     conditions = [

@@ -91,3 +91,27 @@ def load_library(directory: Path) -> Library:
         raise DefinitionError(problems)
     found.sort(key=lambda i: (i.id, i.version))
     return Library(tuple(found))
+
+
+#: Libraries already loaded in this process, by directory and the digest of every file's bytes.
+_LOADED: dict[tuple[str, str], Library] = {}
+
+
+def _fingerprint(directory: Path) -> str:
+    """A digest over every definition file's name and bytes: any edit changes it."""
+    total = hashlib.sha256()
+    for path in sorted(directory.glob("*/*.toml")):
+        total.update(path.relative_to(directory).as_posix().encode())
+        total.update(hashlib.sha256(path.read_bytes()).digest())
+    return total.hexdigest()
+
+
+def cached_library(directory: Path) -> Library:
+    """`load_library`, parsed and checked once per process for the same files (apps built in
+    one process, e.g. one per test, share it; a Library and its instruments are immutable)."""
+    directory = Path(directory).resolve()
+    key = (str(directory), _fingerprint(directory))
+    library = _LOADED.get(key)
+    if library is None:
+        library = _LOADED[key] = load_library(directory)
+    return library

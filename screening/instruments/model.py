@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import Any, Literal
 
 Value = int | float | str
 Tier = Literal["crisis", "high", "moderate", "none"]
@@ -13,7 +13,7 @@ TIERS: tuple[str, ...] = ("none", "moderate", "high", "crisis")
 PROVENANCE_STATUSES: tuple[str, ...] = ("verified", "secondary", "unverified", "gloss", "local")
 
 
-def frozen_map(data: Mapping | None = None) -> Mapping:
+def frozen_map(data: Mapping[Any, Any] | None = None) -> Mapping[Any, Any]:
     """Wrap a mapping read-only so frozen dataclasses stay immutable in practice."""
     return MappingProxyType(dict(data or {}))
 

@@ -9,7 +9,7 @@ from .model import Instrument, Item, OptionSet, Value
 
 def points(option_set: OptionSet, item: Item, value: Value) -> Fraction:
     """Points an answer earns: its value, mirrored within the option range for reverse items."""
-    number = Fraction(value)  # type: ignore[arg-type]
+    number = Fraction(value)
     if item.reverse:
         numbers = option_set.numeric_values
         return Fraction(min(numbers)) + Fraction(max(numbers)) - number

@@ -138,7 +138,7 @@ def type_ok(kind: str, v: Any) -> bool:
     raise ValueError(kind)
 
 
-def check_table(data: dict, spec: Spec, path: str, out: Collector) -> bool:
+def check_table(data: dict[str, Any], spec: Spec, path: str, out: Collector) -> bool:
     """Report unknown keys, missing required keys and wrong types; True when all is well."""
     ok = True
     prefix = f"{path}." if path else ""
@@ -163,7 +163,7 @@ def check_table(data: dict, spec: Spec, path: str, out: Collector) -> bool:
     return ok
 
 
-def check_test(data: dict, path: str, out: Collector) -> bool:
+def check_test(data: dict[str, Any], path: str, out: Collector) -> bool:
     """Check a condition/rule test: exactly one kind key, then that kind's keys and types."""
     kinds = [k for k in TEST_KINDS if k in data]
     if len(kinds) != 1:
@@ -172,7 +172,7 @@ def check_test(data: dict, path: str, out: Collector) -> bool:
     return check_table(data, TEST_KINDS[kinds[0]], path, out)
 
 
-def check_structure(raw: dict, out: Collector) -> bool:
+def check_structure(raw: dict[str, Any], out: Collector) -> bool:
     """Check every section's keys and types; True when the model can be built safely."""
     ok = check_table(raw, TOP, "", out)
     sections: list[tuple[str, Spec, bool]] = [("licence", LICENCE, False), ("loinc", LOINC, False)]
@@ -210,7 +210,7 @@ def check_structure(raw: dict, out: Collector) -> bool:
         ("rules", RULE),
     ):
         entries = raw.get(name)
-        if type_ok("list[table]", entries):
+        if isinstance(entries, list) and type_ok("list[table]", entries):
             for i, entry in enumerate(entries):
                 ok = check_table(entry, spec, f"{name}[{i}]", out) and ok
     return ok

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .answers import AnswerError, check_answers
+from .answers import AnswerError, CheckedAnswers, check_answers
 from .conditions import Evidence, evaluate
 from .model import Band, Instrument, Value, frozen_map, tier_rank
 from .ranges import band_targets, points, target_items
@@ -90,8 +90,9 @@ def resolve_context(instrument: Instrument, context: Mapping[str, Any] | None) -
     for key, var in instrument.contexts.items():
         value = given.get(key)
         if value not in var.values:
-            value = defaults.get(key) if defaults.get(key) in var.values else var.default
-        resolved[key] = value
+            fallback = defaults.get(key)
+            value = fallback if fallback in var.values else var.default
+        resolved[key] = str(value)
     return resolved
 
 
@@ -176,12 +177,24 @@ def _describe(
 
 
 def score(
-    instrument: Instrument, answers: Mapping[str, Any], *, context: Mapping[str, Any] | None = None
+    instrument: Instrument,
+    answers: CheckedAnswers | Mapping[str, Any],
+    *,
+    context: Mapping[str, Any] | None = None,
 ) -> Score:
-    """Score a complete, valid answer set; raises AnswerError when answers are unacceptable."""
-    clean, problems = check_answers(instrument, answers)
-    if problems:
-        raise AnswerError(problems)
+    """Score a complete, valid answer set; raises AnswerError when answers are unacceptable.
+
+    Answers checked against this very definition (`check_response`) are scored as they are;
+    anything else is checked first.
+    """
+    clean: Mapping[str, Value]
+    if isinstance(answers, CheckedAnswers) and answers.matches(instrument):
+        clean = answers.values
+    else:
+        plain = answers.values if isinstance(answers, CheckedAnswers) else answers
+        clean, problems = check_answers(instrument, plain)
+        if problems:
+            raise AnswerError(problems)
     ctx = resolve_context(instrument, context)
     scoring = instrument.scoring
     scores: dict[str, Fraction | None] = {}

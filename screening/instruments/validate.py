@@ -132,7 +132,7 @@ def _check_scoring(inst: Instrument, out: Collector) -> None:
                 out.add(path, f"unknown item '{item_id}'")
             elif not item.scored or item.type != "choice":
                 out.add(path, f"item '{item_id}' is not a scored choice item")
-            elif item.option_set not in inst.option_sets:
+            elif item.option_set is None or item.option_set not in inst.option_sets:
                 continue  # reported with the item
             elif not inst.option_sets[item.option_set].numeric_values:
                 out.add(path, f"item '{item_id}' has no numeric options")

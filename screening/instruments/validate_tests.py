@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .model import AllTest, AnyTest, BandTest, CountTest, Instrument, ItemTest, ScoreTest, Test
+from .model import (
+    AllTest,
+    AnyTest,
+    BandTest,
+    CountTest,
+    Instrument,
+    ItemTest,
+    ScoreTest,
+    Test,
+    Value,
+)
 from .problems import Collector
 from .ranges import achievable
 
@@ -105,7 +115,7 @@ def check_test(
 def _item_ref(
     inst: Instrument,
     item_id: str,
-    values: tuple,
+    values: tuple[Value, ...],
     path: str,
     out: Collector,
     allowed: list[str],

@@ -9,6 +9,7 @@ from contextlib import AbstractContextManager
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from screening import db
 from screening.audit.services import append as audit
 from screening.crypto import KeyRingError, WrappedKey, rewrap
 from screening.db import utcnow
@@ -87,7 +88,7 @@ def rewrap_all(
     while True:
         with new_session() as session:
             done = rewrap_batch(session, size)
-            session.commit()
+            db.complete(session)
             left = remaining(session) if done == 0 else 1
         total += done
         if left:

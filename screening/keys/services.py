@@ -172,7 +172,9 @@ class Vault:
         """Open sealed text; a failure shows as unreadable."""
         if blob is None:
             return None
-        return self._open(open_text, session, subject_id, (table, column, row_id), blob, UNREADABLE)
+        place = (table, column, row_id)
+        text: str = self._open(open_text, session, subject_id, place, blob, UNREADABLE)
+        return text
 
     def open_data(
         self,

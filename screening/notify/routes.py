@@ -45,11 +45,11 @@ def unread_alerts() -> dict[str, Any]:
 def inbox() -> str:
     """The user's alerts, one entry per case and kind: unread first, crises first, newest first."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     groups = services.grouped_alerts(s, current_user)
     ids = {i for g in groups if (i := _case_id(g.link_path)) is not None}
     locale = str(get_locale() or "zh_Hans")
     cases = alert_cases(s, current_user, ids, current_app.extensions["library"], locale)
-    s.commit()
 
     def urgency(group: services.AlertGroup) -> int:
         found = cases.get(_case_id(group.link_path) or 0)
@@ -75,7 +75,6 @@ def acknowledge(alert_id: int) -> Response:
     alert = services.acknowledge_group(s, current_user, alert_id)
     if alert is None:
         abort(404)
-    s.commit()
     link = alert.link_path
     inside = link.startswith("/") and not link.startswith("//")
     return redirect(link if inside else url_for("notify.inbox"))
@@ -90,7 +89,6 @@ def acknowledge_many() -> Response:
         abort(400)
     ids = [int(v) for v in request.form.getlist("alert") if v.isdigit()]
     done = services.acknowledge_many(s, current_user, ids)
-    s.commit()
     flash(
         ngettext("%(num)s alert marked as seen.", "%(num)s alerts marked as seen.", done), "success"
     )

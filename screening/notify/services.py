@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from screening import db
 from screening.auth.models import User
 from screening.auth.services import person
 from screening.db import utcnow
@@ -167,10 +168,10 @@ def _claim(session: Session, now: datetime, limit: int) -> list[int]:
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id_, OutboxMessage.status == "pending")
             .values(status="sending", attempts=OutboxMessage.attempts + 1, next_attempt_at=now)
-        ).rowcount
+        ).rowcount  # type: ignore[attr-defined]  # a CursorResult at run time
         if won:
             claimed.append(message_id_)
-    session.commit()
+    db.complete(session)
     return claimed
 
 
@@ -202,7 +203,7 @@ def deliver(
             address = person(session, recipient).email if recipient and recipient.active else None
             if not address or getattr(address, "unreadable", False):
                 message.status, message.last_error = "failed", "NoAddress"
-                session.commit()
+                db.complete(session)
                 failed += 1
                 continue
             link: str | None = message.link_path
@@ -213,9 +214,10 @@ def deliver(
                 link = reset_link(session, message.link_path, now)
                 if link is None:
                     message.status, message.last_error = "failed", "Expired"
-                    session.commit()
+                    db.complete(session)
                     failed += 1
                     continue
+            assert recipient is not None  # no recipient, no address: handled above
             try:
                 email = render(message, recipient.locale or "zh", address, settings, link)
                 _send(settings, email)
@@ -227,10 +229,10 @@ def deliver(
                 else:
                     message.status = "pending"
                     message.next_attempt_at = now + backoff(message.attempts)
-                session.commit()
+                db.complete(session)
                 continue
             message.status, message.sent_at, message.last_error = "sent", utcnow(), None
-            session.commit()
+            db.complete(session)
             sent += 1
     return sent, failed
 
@@ -269,11 +271,12 @@ def recover_stuck(
     session: Session, now: datetime, older_than: timedelta = timedelta(minutes=10)
 ) -> int:
     """Put back messages left 'sending' by a crashed worker (they may go out once more)."""
-    return session.execute(
+    moved = session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.status == "sending", OutboxMessage.next_attempt_at < now - older_than)
         .values(status="pending")
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult at run time
+    return int(moved)
 
 
 def open_alerts(session: Session, user: User) -> list[Alert]:

@@ -26,7 +26,7 @@ from screening.referrals.forms import (
 )
 
 bp = Blueprint("referrals", __name__, url_prefix="/referrals")
-REPORTERS = (Role.STUDENT, Role.COUNSELOR, Role.SUPERVISOR, Role.DEAN)
+REPORTERS = (Role.STUDENT, Role.COUNSELOR, Role.SUPERVISOR)  # deans see statistics only
 MESSAGES = {
     "choice": _l("Choose one of the answers shown."),
     "text": _l("Please keep it under 2000 characters."),
@@ -76,6 +76,7 @@ def talk() -> str | Response:
     form = TalkForm()
     if form.validate_on_submit():
         s = db.session()
+        db.for_writing(s)  # this view writes (an audit entry)
         try:
             row, _case = services.request_contact(
                 s,
@@ -86,10 +87,9 @@ def talk() -> str | Response:
                 text=form.text.data or "",
             )
         except services.ReferralError as exc:
-            s.rollback()
+            db.discard(s)
             form.urgency.errors = [str(MESSAGES.get(exc.code, _("That did not work.")))]
         else:
-            s.commit()
             return redirect(url_for("referrals.talk_received", request_id=row.id))
     return render_template("referrals/talk.html", form=form)
 
@@ -129,6 +129,7 @@ def concern() -> str | Response | tuple[str, int]:
     form = ConcernForm()
     if form.validate_on_submit():
         s = db.session()
+        db.for_writing(s)  # this view writes (an audit entry)
         try:
             services.report_concern(
                 s,
@@ -140,16 +141,14 @@ def concern() -> str | Response | tuple[str, int]:
             )
         except services.ReferralError as exc:
             if exc.code == "rate_limited":
-                s.commit()  # the refusal is audited
                 flash(str(MESSAGES["rate_limited"]), "error")
                 return render_template("referrals/concern.html", form=form), 429
-            s.rollback()
+            db.discard(s)
             where = {"student_number": form.student_number, "text": form.text}
             where.get(exc.code, form.signs).errors = [
                 str(MESSAGES.get(exc.code, _("That did not work.")))
             ]
         else:
-            s.commit()
             return redirect(url_for("referrals.concern_received"))
     return render_template("referrals/concern.html", form=form)
 
@@ -184,10 +183,9 @@ def unfounded(report_id: int) -> Response:
     try:
         row = staff.mark_unfounded(s, current_user, report_id)
     except (services.ReferralError, CaseError):
-        s.rollback()
+        db.discard(s)
         abort(404)
     case_id = row.case_id
-    s.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
 
@@ -197,21 +195,20 @@ def unfounded(report_id: int) -> Response:
 def reporters() -> str | tuple[str, int]:
     """Admins flag students as class psychological committee members or dorm heads."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     form = ReporterForm()
     status = 200
     if form.validate_on_submit():
         try:
             staff.set_reporter(s, current_user, form.student_number.data or "", form.kind.data)
         except services.ReferralError:
-            s.rollback()
+            db.discard(s)
             form.student_number.errors = [_("No student has this student number.")]
             status = 400
         else:
-            s.commit()
             flash(_("Saved."), "success")
             form = ReporterForm(formdata=None)
     rows = staff.reporters(s, current_user)
-    s.commit()
     return render_template(
         "referrals/reporters.html",
         form=form,
@@ -232,7 +229,6 @@ def reporter_remove(user_id: int) -> Response:
         staff.remove_reporter(s, current_user, user_id)
     except services.ReferralError:
         abort(404)
-    s.commit()
     flash(_("Saved."), "success")
     return redirect(url_for("referrals.reporters"))
 
@@ -247,22 +243,21 @@ def ask_class_counselor(case_id: int) -> Response:
     try:
         notices.ask_class_counselor(s, current_user, case_id)
     except CaseError:
-        s.rollback()
+        db.discard(s)
         abort(404)
     except services.ReferralError as exc:
-        s.rollback()
+        db.discard(s)
         flash(str(MESSAGES.get(exc.code, _("That did not work."))), "error")
         return redirect(url_for("cases.detail", case_id=case_id))
-    s.commit()
     flash(_("The class counselor was asked to help reach the student."), "success")
     return redirect(url_for("cases.detail", case_id=case_id))
 
 
 @bp.route("/class")
-@roles_required(Role.COUNSELOR, Role.SUPERVISOR, Role.DEAN, Role.ADMIN)
+@roles_required(Role.COUNSELOR, Role.SUPERVISOR, Role.ADMIN)
 def class_notices() -> str:
     """A class counselor's students with an open crisis case or a request to help reach them."""
     s = db.session()
+    db.for_writing(s)  # this view writes (an audit entry)
     rows = notices.for_class_counselor(s, current_user)
-    s.commit()
     return render_template("referrals/class.html", rows=rows)

@@ -25,7 +25,7 @@ from screening.referrals.models import ConcernReport, ContactRequest, ReporterRo
 
 MAX_TEXT = 2000
 #: Staff roles that may report a concern about a student of their faculties.
-REPORTING_STAFF = frozenset({Role.COUNSELOR, Role.SUPERVISOR, Role.DEAN})
+REPORTING_STAFF = frozenset({Role.COUNSELOR, Role.SUPERVISOR})  # deans see statistics only
 
 
 class ReferralError(Exception):

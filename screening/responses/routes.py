@@ -14,7 +14,6 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.centre import counselling_centre_or_none, tel
@@ -109,7 +108,7 @@ def _result_line(instrument: Instrument | None, result: dict[str, Any] | None) -
     except KeyError:
         return None
     label = band.label.get(_lang()) or str(TIER_WORDS.get(band.tier, TIER_WORDS["moderate"]))
-    return _("%(title)s: %(band)s", title=student_title(instrument), band=label)
+    return str(_("%(title)s: %(band)s", title=student_title(instrument), band=label))
 
 
 def _flow_error(code: str) -> Response:
@@ -126,7 +125,6 @@ def student_screenings(template: str) -> str:
     """Render a page listing the student's screenings and their own answers to download."""
     s = db.session()
     assignments = assignments_for(s, current_user, utcnow())
-    s.commit()  # newly targeted campaigns are assigned on first look
     library = _library()
     submitted = {
         a.id: [
@@ -167,7 +165,6 @@ def consent(assignment_id: int) -> str | Response:
     if form.validate_on_submit():
         agreed = bool(form.agree.data)
         services.decide_consent(s, assignment, agreed)
-        s.commit()
         if not agreed:
             flash(
                 _(
@@ -282,30 +279,24 @@ def _refuse_page(
             url_for("responses.receipt", assignment_id=assignment.id, submission_id=answered.id)
         )
     if problem == "invalid":
-        audit(
-            s,
-            actor_id=current_user.id,
-            action="security.page_token_failed",
-            target_type="assignment",
-            target_id=str(assignment.id),
-        )
+        services.record_forged_page(s, current_user.id, assignment.id)
     answers = services.load_draft(s, assignment, instrument.id)
-    s.commit()
     token = _page_token(assignment, instrument)
     notice = str(PAGE_MESSAGES[problem])
     return _render_take(assignment, instrument, steps, answers, {}, token, 409, notice)
 
 
 def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any]) -> None:
-    """After a failed submit, keep the answers as a sealed draft in a new transaction."""
+    """After a failed submit, keep the answers as a sealed draft in a new transaction, ended
+    here: the error that follows rolls back only what comes after it."""
     s = db.session()
     try:
-        s.rollback()
+        db.discard(s)
         assignment = services.get_assignment(s, current_user, assignment_id)
         services.save_draft(s, assignment, instrument_id, answers)
-        s.commit()
+        db.complete(s)
     except Exception:
-        s.rollback()
+        db.discard(s)
         current_app.logger.exception("answers of assignment %s not kept as a draft", assignment_id)
 
 
@@ -352,7 +343,6 @@ def take(assignment_id: int) -> Response | Rendered:
     answers = {k: v for k, v in answers.items() if v != ""}
     if request.form.get("action") == "save":
         services.save_draft(s, assignment, instrument.id, answers)
-        s.commit()
         flash(_("Your answers are saved. You can continue later."), "success")
         return redirect(url_for("responses.index"))
     try:
@@ -365,20 +355,17 @@ def take(assignment_id: int) -> Response | Rendered:
             token=page.nonce,
             lang=form_item_lang(instrument, _lang()),
             now=now,
-            hooks=tuple(current_app.extensions.get("submit_hooks", ())),
             done=done,
         )
-        s.commit()  # response, statistics, case, notifications and audit, or none of them
     except services.FlowError as exc:
         if exc.code != "retry":
             raise
-        s.commit()  # the sealed draft keeps the answers
         flash(_("Your answers are kept. Please press Submit again."), "info")
         return redirect(url_for("responses.take", assignment_id=assignment.id))
     except Exception:
         _keep_answers(assignment_id, instrument.id, answers)
         raise  # the error page shows the crisis lines to students
-    if result.errors:  # committed above: the draft keeps every answer given
+    if result.errors:  # committed after the view: the draft keeps every answer given
         return _render_take(assignment, instrument, steps, answers, dict(result.errors), token, 422)
     assert result.submission is not None
     return redirect(
@@ -394,26 +381,31 @@ def _contact_by(s: Any) -> str | None:
         due = contact_due(s, current_user.id)
     except Exception:  # the crisis page renders whatever fails
         current_app.logger.exception("contact time of a crisis page unreadable")
-        s.rollback()
+        db.discard(s)
         return None
     if due is None:
         return None
     now = utcnow()
     if due <= now:
-        return _("Someone from the counselling centre will contact you as soon as possible.")
+        return str(_("Someone from the counselling centre will contact you as soon as possible."))
     days = (to_user_timezone(due).date() - to_user_timezone(now).date()).days
     time = format_time(due, "HH:mm")
     if days == 0:
-        return _(
-            "Someone from the counselling centre will contact you by %(time)s today.", time=time
+        return str(
+            _("Someone from the counselling centre will contact you by %(time)s today.", time=time)
         )
     if days == 1:
-        return _(
-            "Someone from the counselling centre will contact you by %(time)s tomorrow.", time=time
+        return str(
+            _(
+                "Someone from the counselling centre will contact you by %(time)s tomorrow.",
+                time=time,
+            )
         )
-    return _(
-        "Someone from the counselling centre will contact you by %(when)s.",
-        when=format_datetime(due, "medium"),
+    return str(
+        _(
+            "Someone from the counselling centre will contact you by %(when)s.",
+            when=format_datetime(due, "medium"),
+        )
     )
 
 
@@ -481,7 +473,7 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
     submission = _submission(assignment, submission_id)
     if not TokenForm().validate_on_submit():
         abort(400)
-    answers = services.open_answers(s, submission) or {}
+    answers = services.answers_for_download(s, current_user, submission)
     instrument = _library().get(submission.instrument_id, submission.instrument_version)
     if fmt == "fhir":
         shown = score(instrument, answers) if assignment.campaign.show_results else None
@@ -496,14 +488,6 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
             "submitted_at": submission.submitted_at.isoformat(),
             "answers": answers,
         }
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="response.download",
-        target_type="submission",
-        target_id=str(submission.id),
-    )
-    s.commit()
     name = f"{submission.instrument_id}-{submission.id}{'-fhir' if fmt == 'fhir' else ''}.json"
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),

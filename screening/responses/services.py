@@ -2,28 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from screening.audit.services import append as audit
 from screening.auth.models import User
 from screening.campaigns.models import Assignment, Campaign, CampaignInstrument, Consent
-from screening.db import utcnow
-from screening.instruments import (
-    Instrument,
-    Library,
-    Score,
-    answer_errors,
-    score,
-    visible_items,
-)
-from screening.instruments.answers import check_answers
+from screening.cases import intake
+from screening.db import next_id, utcnow
+from screening.instruments import Instrument, Library, score
+from screening.instruments.answers import check_response
 from screening.keys.services import vault_of
 from screening.responses.models import Draft, Submission
 from screening.stats.services import record as record_stats
@@ -35,10 +29,6 @@ class FlowError(Exception):
     def __init__(self, code: str) -> None:
         super().__init__(code)
         self.code = code
-
-
-#: Called inside the submit transaction after scoring (e.g. case intake); may add rows.
-SubmitHook = Callable[[Session, User, "Submission", Score], None]
 
 
 @dataclass
@@ -115,7 +105,7 @@ def submissions_of(session: Session, assignment: Assignment) -> dict[str, Submis
 
 def open_score(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored score of a submission (None when unreadable, e.g. after shredding)."""
-    return vault_of(session).open_data(
+    opened: dict[str, Any] | None = vault_of(session).open_data(
         session,
         submission.student_id,
         "submissions",
@@ -123,11 +113,12 @@ def open_score(session: Session, submission: Submission) -> dict[str, Any] | Non
         submission.id,
         submission.score_sealed,
     )
+    return opened
 
 
 def open_answers(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored answers of a submission (None when unreadable)."""
-    return vault_of(session).open_data(
+    opened: dict[str, Any] | None = vault_of(session).open_data(
         session,
         submission.student_id,
         "submissions",
@@ -135,6 +126,20 @@ def open_answers(session: Session, submission: Submission) -> dict[str, Any] | N
         submission.id,
         submission.answers_sealed,
     )
+    return opened
+
+
+def answers_for_download(session: Session, student: User, submission: Submission) -> dict[str, Any]:
+    """A student's own stored answers, opened for download (audited; empty when unreadable)."""
+    answers = open_answers(session, submission) or {}
+    audit(
+        session,
+        actor_id=student.id,
+        action="response.download",
+        target_type="submission",
+        target_id=str(submission.id),
+    )
+    return answers
 
 
 def plan(
@@ -199,12 +204,6 @@ def save_draft(
     session.flush()
 
 
-def applicable(instrument: Instrument, answers: Mapping[str, Any]) -> dict[str, Any]:
-    """Drop answers to items whose condition is not met (forms show every item without JS)."""
-    shown = {item.id for item in visible_items(instrument, answers)}
-    return {k: v for k, v in answers.items() if k in shown and v not in (None, "")}
-
-
 def _stored(
     session: Session, assignment: Assignment, instrument_id: str, token: str
 ) -> Submission | None:
@@ -227,16 +226,16 @@ def submit(
     token: str,
     lang: str,
     now: datetime,
-    hooks: tuple[SubmitHook, ...] = (),
     done: Mapping[str, Submission] | None = None,
 ) -> SubmitResult:
-    """Validate, score, seal and store one response with its statistics, hooks and audit entry.
+    """Check, score, seal and store one response with its statistics, case and audit entry.
 
-    Everything is added to the caller's transaction: the route commits once, so the response,
-    the de-identified statistics, any case it opens and its notifications land together or not
-    at all. A repeated token or a second submission of the same instrument returns the stored
-    one instead of storing twice. `done` is the assignment's submissions by instrument, when the
-    caller read them in this transaction (a race past it ends at the unique constraints below).
+    Everything is added to the caller's transaction: the unit of work commits once, so the
+    response, the de-identified statistics, any case it opens and its notifications land
+    together or not at all. A repeated token or a second submission of the same instrument
+    returns the stored one instead of storing twice. `done` is the assignment's submissions by
+    instrument, when the caller read them in this transaction (a race past it ends at the
+    unique constraints below).
     """
     if done is None:
         done = submissions_of(session, assignment)
@@ -248,14 +247,18 @@ def submit(
     consent = consent_of(session, assignment)
     if consent is None or not consent.agreed:
         raise FlowError("no_consent")
-    answers = applicable(instrument, answers)
-    problems = answer_errors(instrument, answers, context={"sex": "unknown"})
-    if problems:
-        save_draft(session, assignment, instrument.id, answers)
-        return SubmitResult(errors={k: p.code for k, p in problems.items()})
-    answers, _problems = check_answers(instrument, answers)  # numbers, not form strings
-    result = score(instrument, answers)
+    # 1. Checked once: the typed answers go to scoring as they are.
+    checked = check_response(instrument, answers)
+    if checked.answers is None:
+        save_draft(session, assignment, instrument.id, checked.given)
+        return SubmitResult(errors={k: p.code for k, p in checked.problems.items()})
+    # 2. Scored (pure).
+    result = score(instrument, checked.answers)
+    # 3-4. Sealed under the row's id, allocated first, and inserted once.
+    submission_id = next_id(session, Submission)
+    vault = vault_of(session)
     submission = Submission(
+        id=submission_id,
         assignment_id=assignment.id,
         student_id=student.id,
         instrument_id=instrument.id,
@@ -265,6 +268,17 @@ def submit(
         consent_version=consent.version,
         lang=lang,
         submitted_at=now,
+        answers_sealed=vault.seal_data(
+            session,
+            student.id,
+            "submissions",
+            "answers",
+            submission_id,
+            dict(checked.answers.values),
+        ),
+        score_sealed=vault.seal_data(
+            session, student.id, "submissions", "score", submission_id, result.to_json()
+        ),
     )
     try:
         with session.begin_nested():
@@ -273,20 +287,13 @@ def submit(
     except IntegrityError:
         stored = _stored(session, assignment, instrument.id, token)
         if stored is None:  # the token was taken elsewhere: keep the answers, ask again
-            save_draft(session, assignment, instrument.id, answers)
+            save_draft(session, assignment, instrument.id, checked.given)
             raise FlowError("retry") from None
         return SubmitResult(submission=stored, duplicate=True)
-    vault = vault_of(session)
-    submission.answers_sealed = vault.seal_data(
-        session, student.id, "submissions", "answers", submission.id, dict(answers)
-    )
-    submission.score_sealed = vault.seal_data(
-        session, student.id, "submissions", "score", submission.id, result.to_json()
-    )
-    for hook in hooks:
-        hook(session, student, submission, result)
+    # 6. Case intake, called directly: a flagged answer always gets its case.
+    intake.for_submission(session, student, submission.id, result, now, assignment.id)
     session.execute(
-        Draft.__table__.delete().where(
+        delete(Draft).where(
             (Draft.assignment_id == assignment.id) & (Draft.instrument_id == instrument.id)
         )
     )
@@ -295,7 +302,7 @@ def submit(
     if upcoming is None:
         assignment.completed_at = now
     session.flush()
-    # Shared rows last: the statistics counter and the audit chain head are locked until
+    # 5, 7. Shared rows last: the statistics counter and the audit chain head are locked until
     # commit (on PostgreSQL), so taking them at the end keeps concurrent submissions apart.
     campaign: Campaign = assignment.campaign
     record_stats(
@@ -320,3 +327,14 @@ def submit(
 def instrument_of(library: Library, step: CampaignInstrument) -> Instrument:
     """The pinned definition version of a campaign step."""
     return library.get(step.instrument_id, step.version)
+
+
+def record_forged_page(session: Session, student_id: int, assignment_id: int) -> None:
+    """Audit a questionnaire post whose page token was forged or tampered with."""
+    audit(
+        session,
+        actor_id=student_id,
+        action="security.page_token_failed",
+        target_type="assignment",
+        target_id=str(assignment_id),
+    )

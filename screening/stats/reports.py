@@ -153,7 +153,7 @@ def faculty_names(session: Session, lang: str) -> dict[int, str]:
 def _table(
     counts: Mapping[tuple[Any, str], int],
     groups: Sequence[Any],
-    label: Callable[[Any], str],
+    label: Callable[[Any], Any],  # e.g. a dict's .get: a missing name shows as it always did
     columns: Sequence[tuple[str, str]],
     minimum: int,
 ) -> SuppressedTable:

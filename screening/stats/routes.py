@@ -17,13 +17,13 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from screening import db
-from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.models import Campaign
 from screening.csvexport import to_csv
 from screening.stats import charts, queries, releases, reports
 from screening.stats.queries import Scope
+from screening.stats.services import record_export
 from screening.stats.suppression import DEFAULT_MINIMUM, check_minimum
 from screening.templating import register_nav
 
@@ -61,8 +61,11 @@ def released() -> str | None:
     release = releases.current(db.session())
     if release is None:
         return None
-    return _(
-        "Data released at %(time)s", time=format_datetime(release.published_at, "yyyy-MM-dd HH:mm")
+    return str(
+        _(
+            "Data released at %(time)s",
+            time=format_datetime(release.published_at, "yyyy-MM-dd HH:mm"),
+        )
     )
 
 
@@ -200,14 +203,8 @@ def campaign_export(campaign_id: int) -> Response:
         for view in section["views"]:
             rows += [[], [f"{section['title']}: {view.title}"], *view.rows()]
     s = db.session()
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="stats.export",
-        target_type="campaign",
-        target_id=str(campaign_id),
-    )
-    s.commit()
+    db.for_writing(s)
+    record_export(s, current_user.id, "campaign", str(campaign_id))
     return _csv(rows, f"statistics-campaign-{campaign_id}.csv")
 
 
@@ -255,14 +252,8 @@ def trend_export(instrument_id: str) -> Response:
     """The trend table as shown (suppressed), audited."""
     found = _trend(instrument_id)
     s = db.session()
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="stats.export",
-        target_type="trend",
-        target_id=instrument_id,
-    )
-    s.commit()
+    db.for_writing(s)
+    record_export(s, current_user.id, "trend", instrument_id)
     rows: list[list[Any]] = [[released() or ""], [], *found.view.rows(), []]
     rows.append([_("Share of results")])
     rows += found.share_rows()
@@ -324,14 +315,8 @@ def pooled_export(instrument_id: str, last: int) -> Response:
     for view in views:
         rows += [[], [view.title], *view.rows()]
     s = db.session()
-    audit(
-        s,
-        actor_id=current_user.id,
-        action="stats.export",
-        target_type="pooled",
-        target_id=f"{instrument_id}/{last}",
-    )
-    s.commit()
+    db.for_writing(s)
+    record_export(s, current_user.id, "pooled", f"{instrument_id}/{last}")
     return _csv(rows, f"statistics-pooled-{instrument_id}-{last}.csv")
 
 
@@ -362,6 +347,6 @@ def cases_export() -> Response:
     for view in _case_views():
         rows += [[view.title], *view.rows(), []]
     s = db.session()
-    audit(s, actor_id=current_user.id, action="stats.export", target_type="cases")
-    s.commit()
+    db.for_writing(s)
+    record_export(s, current_user.id, "cases")
     return _csv(rows, "statistics-case-handling.csv")

@@ -13,6 +13,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from screening.audit.services import append as audit
 from screening.instruments import Score
 from screening.stats.models import COUNT_SHARDS, ScoreCount, ScoreRecord
 
@@ -136,3 +137,16 @@ def rebuild_counts(session: Session) -> int:
     truth = recount(session)
     add_counts(session, truth, shard=0)
     return len(truth)
+
+
+def record_export(
+    session: Session, actor_id: int, target_type: str, target_id: str | None = None
+) -> None:
+    """Audit an export of suppressed statistics (a campaign, a trend, case handling)."""
+    audit(
+        session,
+        actor_id=actor_id,
+        action="stats.export",
+        target_type=target_type,
+        target_id=target_id,
+    )

@@ -17,7 +17,9 @@ TEXT = "他说不想活了"
 
 
 def _student_with_class_counselor(db, student_in, make_user, name="赵同学"):
-    adviser = make_user("dean", name="辅导员刘老师")
+    # A class counselor (辅导员) is a staff account serving no faculty: never a dean, who sees
+    # statistics only.
+    adviser = make_user("counselor", name="辅导员刘老师", faculties=[])
     student = student_in(name=name)
     student.class_counselor_id = adviser.id
     db.commit()

@@ -13,6 +13,8 @@ from sqlalchemy import func, select, text
 from screening.audit.models import AuditEntry
 from screening.campaigns.models import Assignment
 from screening.campaigns.services import CampaignError
+from screening.cases import intake
+from screening.cases.models import Case
 from screening.responses.models import Draft, Submission
 from screening.stats.models import ScoreRecord
 from tests.conftest import login_as
@@ -57,25 +59,51 @@ def test_answers_and_scores_are_sealed_in_the_database(
 
 
 def test_a_failure_after_scoring_stores_nothing_and_keeps_the_answers(
-    app: Flask, client: FlaskClient, logged_in, make_campaign, db
+    client: FlaskClient, logged_in, make_campaign, db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     make_campaign(["phq9"])
     student = logged_in("student")
     assignment = _start(client, db, student)
 
-    def failing_intake(*_args: Any) -> None:
+    def failing_intake(*_args: Any, **_kwargs: Any) -> None:
         raise RuntimeError("case intake is down")
 
-    app.extensions["submit_hooks"] = (failing_intake,)
+    monkeypatch.setattr(intake, "open_or_raise", failing_intake)
     page = answer(client, assignment.id, {**phq9(q2=2, q9=1), "q10": "1"})
     assert page.status_code == 500
     assert b"12356" in page.data and b"400-161-9995" in page.data  # crisis lines, whatever failed
     assert _count(db, Submission) == 0 and _count(db, ScoreRecord) == 0
+    assert _count(db, Case) == 0
     assert db.scalar(select(func.count()).where(AuditEntry.action == "response.submit")) == 0
     assert _count(db, Draft) == 1
     html = client.get(f"/screening/{assignment.id}/take").data.decode()
     assert '<input checked id="phq9-q9-1" name="phq9-q9"' in html
     assert '<input checked id="phq9-q2-2" name="phq9-q2"' in html
+
+
+def test_a_crisis_answer_posted_on_the_web_always_opens_its_case(
+    client: FlaskClient, logged_in, make_campaign, db
+) -> None:
+    make_campaign(["phq9"])
+    student = logged_in("student")
+    assignment = _start(client, db, student)
+    page = answer(client, assignment.id, {**phq9(q9=1), "q10": "1"})
+    assert page.status_code == 302 and "/receipt/" in page.headers["Location"]
+    case = db.scalar(select(Case).where(Case.student_id == student.id))
+    assert case is not None and case.tier == "crisis" and case.status == "open"
+    submission = db.scalar(select(Submission))
+    assert str(submission.id) in page.headers["Location"]
+
+
+def test_an_unflagged_answer_opens_no_case(
+    client: FlaskClient, logged_in, make_campaign, db
+) -> None:
+    make_campaign(["phq9"])
+    student = logged_in("student")
+    assignment = _start(client, db, student)
+    page = answer(client, assignment.id, phq9())
+    assert page.status_code == 302 and _count(db, Submission) == 1
+    assert _count(db, Case) == 0
 
 
 def test_a_trigger_without_a_cut_off_is_refused(make_campaign) -> None:

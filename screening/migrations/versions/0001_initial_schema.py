@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:54:34.883180
+Create Date: 2026-12-01 22:59:56.569923
 """
 
 from __future__ import annotations
