@@ -85,6 +85,7 @@ def _features(app: Flask) -> None:
     from screening.cases.routes import bp as cases_bp
     from screening.keys import display
     from screening.notify.routes import bp as notify_bp
+    from screening.responses import record as _record  # noqa: F401 - adds its routes to bp
     from screening.responses.routes import bp as responses_bp
     from screening.stats.routes import bp as stats_bp
 

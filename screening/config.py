@@ -53,6 +53,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # absences >= Z (one crossed: moderate tier; two or more: high).
         "CASE_ACADEMIC_THRESHOLDS": {"failed_credits": 10, "gpa": 2.0, "absences": 15},
         "WORKER_INTERVAL_SECONDS": 30,
+        "RECORD_SHOW_STAFF_NAMES": False,  # students see who looked by role; True adds names
+        "RETENTION_MINIMUM_DAYS": {},  # per category, raising screening.retention.policy floors
         "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
         "RATELIMIT_KEY_PREFIX": "screening",
         # Failed attempts only; "N per period" separated by ";". No account is ever locked.

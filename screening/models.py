@@ -20,6 +20,7 @@ from screening.cases.models import (
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
+from screening.retention.models import LegalHold, RetentionPeriod
 from screening.stats.models import ScoreCount, ScoreRecord
 
 __all__ = [
@@ -39,10 +40,12 @@ __all__ = [
     "Faculty",
     "InstrumentEnablement",
     "KekCheck",
+    "LegalHold",
     "MfaCredential",
     "OnCallShift",
     "OutboxMessage",
     "RecoveryCode",
+    "RetentionPeriod",
     "ScoreCount",
     "ScoreRecord",
     "ShredRecord",

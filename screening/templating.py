@@ -18,6 +18,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("admin.users", _l("Users"), frozenset({"admin"})),
     ("admin.faculties", _l("Faculties"), frozenset({"admin"})),
     ("responses.index", _l("My screenings"), frozenset({"student"})),
+    ("responses.record", _l("My data"), frozenset({"student"})),
     ("campaigns.index", _l("Campaigns"), frozenset({"admin"})),
     ("cases.queue", _l("Cases"), frozenset({"counselor", "supervisor"})),
     ("cases.register", _l("Risk register"), frozenset({"supervisor", "admin"})),

@@ -49,6 +49,8 @@ EXPECTED: dict[str, object] = {
     "responses.receipt": {"student"},
     "responses.done": {"student"},
     "responses.download": {"student"},
+    "responses.record": {"student"},
+    "responses.record_download": {"student"},
     "cases.queue": {"counselor", "supervisor"},
     "cases.detail": {"counselor", "supervisor"},
     "cases.claim": {"counselor", "supervisor"},

@@ -320,6 +320,24 @@ def done(assignment_id: int) -> str:
     )
 
 
+def answers_document(assignment: Any, submission: Submission, fmt: str) -> dict[str, Any]:
+    """One submission's answers as a JSON document or a FHIR QuestionnaireResponse."""
+    answers = services.open_answers(db.session(), submission) or {}
+    instrument = _library().get(submission.instrument_id, submission.instrument_version)
+    if fmt == "fhir":
+        shown = score(instrument, answers) if assignment.campaign.show_results else None
+        return to_fhir_response(
+            instrument, answers, submission.lang, submission.submitted_at.isoformat(), shown
+        )
+    return {
+        "instrument": submission.instrument_id,
+        "version": submission.instrument_version,
+        "definition_digest": submission.definition_digest,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "answers": answers,
+    }
+
+
 @bp.route(
     "/<int:assignment_id>/submissions/<int:submission_id>/<any(json, fhir):fmt>", methods=["POST"]
 )
@@ -331,21 +349,7 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
     submission = _submission(assignment, submission_id)
     if not TokenForm().validate_on_submit():
         abort(400)
-    answers = services.open_answers(s, submission) or {}
-    instrument = _library().get(submission.instrument_id, submission.instrument_version)
-    if fmt == "fhir":
-        shown = score(instrument, answers) if assignment.campaign.show_results else None
-        document: dict[str, Any] = to_fhir_response(
-            instrument, answers, submission.lang, submission.submitted_at.isoformat(), shown
-        )
-    else:
-        document = {
-            "instrument": submission.instrument_id,
-            "version": submission.instrument_version,
-            "definition_digest": submission.definition_digest,
-            "submitted_at": submission.submitted_at.isoformat(),
-            "answers": answers,
-        }
+    document = answers_document(assignment, submission, fmt)
     audit(
         s,
         actor_id=current_user.id,
