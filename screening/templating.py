@@ -24,6 +24,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("cases.register", _l("Risk register"), frozenset({"supervisor", "admin"})),
     ("cases.measures", _l("Case handling"), frozenset({"supervisor", "admin"})),
     ("caseadmin.rota", _l("On-call rota"), frozenset({"admin"})),
+    ("retention.policy", _l("Data retention"), frozenset({"admin"})),
     ("caseadmin.tier_index", _l("Risk tiers"), frozenset({"admin"})),
     ("caseadmin.academic_import", _l("Registrar data"), frozenset({"admin"})),
     ("notify.inbox", _l("Alerts"), frozenset({"counselor", "supervisor", "dean", "admin"})),

@@ -64,6 +64,7 @@ EXPECTED: dict[str, object] = {
     "cases.break_glass": {"counselor", "supervisor"},
     "cases.measures": {"supervisor", "admin"},
     "caseadmin.rota": {"admin"},
+    "retention.policy": {"admin"},
     "caseadmin.rota_remove": {"admin"},
     "caseadmin.tier_index": {"admin"},
     "caseadmin.tier_edit": {"admin"},

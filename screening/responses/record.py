@@ -21,7 +21,9 @@ from screening.db import utcnow
 from screening.responses.forms import TokenForm
 from screening.responses.models import Submission
 from screening.responses.routes import answers_document, bp
+from screening.retention import policy as pol
 from screening.retention import services as retention
+from screening.retention.forms import CATEGORY_NAMES
 
 #: What a staff member or the system did, as the student reads it.
 ACTION_LABELS = {
@@ -85,6 +87,7 @@ def record() -> str:
         category_label=lambda c: str(CATEGORY_LABELS[c]),
         consents=retention.consents(s, current_user.id),
         on_hold=retention.on_hold(s, current_user.id),
+        policy=[(str(CATEGORY_NAMES[c]), policy[c]) for c in pol.CATEGORIES],
         form=TokenForm(),
         now=utcnow(),
     )

@@ -10,6 +10,7 @@ from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from screening.audit.models import AuditEntry
+from screening.audit.services import append as audit
 from screening.auth.models import User
 from screening.campaigns.models import Assignment, Campaign, Consent
 from screening.cases.models import Case, CaseEvent
@@ -185,3 +186,44 @@ def record_document(
         ],
         "policy_days": dict(policy),
     }
+
+
+class PolicyTooShort(ValueError):
+    """Some periods are below their configured minimum; nothing was stored."""
+
+    def __init__(self, problems: list[pol.TooShort]) -> None:
+        super().__init__(", ".join(f"{p.category} < {p.minimum}" for p in problems))
+        self.problems = problems
+
+
+def set_policy(
+    session: Session,
+    actor_id: int | None,
+    days: dict[str, int],
+    minimum: dict[str, int],
+    now: datetime,
+) -> dict[str, int]:
+    """Store an admin's retention periods, all or none; PolicyTooShort below a minimum."""
+    problems = pol.check(days, minimum)
+    if problems:
+        raise PolicyTooShort(problems)
+    stored = {r.category: r for r in session.scalars(select(RetentionPeriod))}
+    for category in pol.CATEGORIES:
+        if category not in days:
+            continue
+        row = stored.get(category)
+        if row is None:
+            row = RetentionPeriod(category=category, days=0)
+            session.add(row)
+        if row.days != int(days[category]):
+            row.days, row.updated_at, row.updated_by = int(days[category]), now, actor_id
+    session.flush()
+    effective = current_policy(session)
+    audit(
+        session,
+        actor_id=actor_id,
+        action="retention.policy",
+        target_type="settings",
+        reason=",".join(f"{c}={effective[c]}" for c in pol.CATEGORIES),
+    )
+    return effective
