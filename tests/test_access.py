@@ -65,6 +65,8 @@ EXPECTED: dict[str, object] = {
     "cases.measures": {"supervisor", "admin"},
     "caseadmin.rota": {"admin"},
     "retention.policy": {"admin"},
+    "retention.hold": {"supervisor"},
+    "retention.lift": {"supervisor"},
     "caseadmin.rota_remove": {"admin"},
     "caseadmin.tier_index": {"admin"},
     "caseadmin.tier_edit": {"admin"},

@@ -15,6 +15,7 @@ from screening.audit.services import append as audit
 from screening.cases import academic
 from screening.cases.services import escalate
 from screening.cli.common import ready
+from screening.cli.retention import purge_due, run_purge
 from screening.csvimport import decode
 from screening.db import new_session, utcnow
 from screening.notify.services import MailSettings, deliver, recover_stuck
@@ -138,6 +139,8 @@ def worker_command() -> None:
     signal.signal(signal.SIGINT, stop)
     while running["on"]:
         escalated, sent, failed = run_once(app)
+        if purge_due(app, utcnow()):  # daily: personal data past its retention date
+            app.logger.info("worker: purged %s", run_purge(app, utcnow()).summary())
         if escalated or sent or failed:
             app.logger.info("worker: %d escalated, %d sent, %d failed", escalated, sent, failed)
         for _ in range(int(app.config["WORKER_INTERVAL_SECONDS"])):

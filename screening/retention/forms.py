@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField
-from wtforms.validators import InputRequired, NumberRange
+from wtforms import IntegerField, TextAreaField
+from wtforms.validators import InputRequired, Length, NumberRange
 
 #: The category names admins and students read.
 CATEGORY_NAMES = {
@@ -19,7 +21,7 @@ CATEGORY_NAMES = {
 }
 
 
-def _days(label: object) -> IntegerField:
+def _days(label: Any) -> IntegerField:
     return IntegerField(
         label,
         validators=[
@@ -39,3 +41,12 @@ class PolicyForm(FlaskForm):
     audit = _days(CATEGORY_NAMES["audit"])
     outbox = _days(CATEGORY_NAMES["outbox"])
     sessions = _days(CATEGORY_NAMES["sessions"])
+
+
+class HoldForm(FlaskForm):
+    """A supervisor's legal hold on a case: why (sealed)."""
+
+    reason = TextAreaField(
+        _l("Reason for the legal hold"),
+        validators=[Length(max=1000, message=_l("At most 1000 characters."))],
+    )

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, url_for
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -10,10 +12,12 @@ from werkzeug.wrappers import Response
 from screening import db
 from screening.auth.access import roles_required
 from screening.auth.models import Role
+from screening.cases.models import Case
+from screening.cases.services import CaseError, get_case
 from screening.db import utcnow
 from screening.retention import policy as pol
 from screening.retention import services
-from screening.retention.forms import CATEGORY_NAMES, PolicyForm
+from screening.retention.forms import CATEGORY_NAMES, HoldForm, PolicyForm
 
 bp = Blueprint("retention", __name__, url_prefix="/retention")
 
@@ -62,3 +66,69 @@ def policy() -> str | Response | tuple[str, int]:
         defaults=pol.DEFAULT_DAYS,
     )
     return body, status
+
+
+def _case_in_scope(case_id: int) -> Case:
+    try:
+        return get_case(db.session(), current_user, case_id)
+    except CaseError:
+        abort(404)
+
+
+@bp.route("/holds/<int:case_id>", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def hold(case_id: int) -> Response:
+    """Place a legal hold on a case in scope: nothing of its student is purged until lifted."""
+    s = db.session()
+    case = _case_in_scope(case_id)
+    form = HoldForm()
+    try:
+        if not form.validate_on_submit():
+            raise services.HoldError("reason")
+        services.place_hold(s, current_user.id, case, form.reason.data or "", utcnow())
+    except services.HoldError as exc:
+        s.rollback()
+        messages = {
+            "reason": _("Write why the data must be kept (at least 10 characters)."),
+            "held": _("This case is already on legal hold."),
+        }
+        flash(messages.get(exc.code, _("That did not work.")), "error")
+    else:
+        s.commit()
+        flash(
+            _("Legal hold placed: nothing of this student is deleted until it is lifted."),
+            "success",
+        )
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+@bp.route("/holds/<int:case_id>/lift", methods=["POST"])
+@roles_required(Role.SUPERVISOR)
+def lift(case_id: int) -> Response:
+    """Lift the legal hold on a case in scope; the next purge catches up."""
+    s = db.session()
+    case = _case_in_scope(case_id)
+    if not HoldForm().validate_on_submit():
+        abort(400)
+    try:
+        services.lift_hold(s, current_user.id, case, utcnow())
+    except services.HoldError:
+        s.rollback()
+        flash(_("This case is not on legal hold."), "error")
+    else:
+        s.commit()
+        flash(_("Legal hold lifted."), "success")
+    return redirect(url_for("cases.detail", case_id=case_id))
+
+
+@bp.app_context_processor
+def hold_of_case() -> dict[str, Any]:
+    """`legal_hold(case)` for the case page's hold form: (hold or None, opened reason, form)."""
+
+    def legal_hold(case: Case) -> tuple[Any, str | None, HoldForm]:
+        s = db.session()
+        found = services.active_hold(s, case.id)
+        reason = services.hold_reason(s, found) if found is not None else None
+        return found, reason, HoldForm(formdata=None)
+
+    return {"legal_hold": legal_hold}

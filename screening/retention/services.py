@@ -14,6 +14,7 @@ from screening.audit.services import append as audit
 from screening.auth.models import User
 from screening.campaigns.models import Assignment, Campaign, Consent
 from screening.cases.models import Case, CaseEvent
+from screening.keys.services import vault_of
 from screening.responses.models import Draft, Submission
 from screening.retention import policy as pol
 from screening.retention.models import LegalHold, RetentionPeriod
@@ -227,3 +228,63 @@ def set_policy(
         reason=",".join(f"{c}={effective[c]}" for c in pol.CATEGORIES),
     )
     return effective
+
+
+class HoldError(ValueError):
+    """A legal hold that cannot be placed or lifted; the code names why."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+def active_hold(session: Session, case_id: int) -> LegalHold | None:
+    """The legal hold in force on a case, if any."""
+    return session.scalar(
+        select(LegalHold).where(LegalHold.case_id == case_id, LegalHold.lifted_at.is_(None))
+    )
+
+
+def place_hold(
+    session: Session, actor_id: int, case: Case, reason: str, now: datetime
+) -> LegalHold:
+    """Suspend purging of the case's student until lifted; the reason is sealed (audited)."""
+    if len(reason.strip()) < 10:
+        raise HoldError("reason")
+    if active_hold(session, case.id) is not None:
+        raise HoldError("held")
+    hold = LegalHold(case_id=case.id, student_id=case.student_id, placed_by=actor_id, placed_at=now)
+    session.add(hold)
+    session.flush()
+    hold.reason_sealed = vault_of(session).seal(
+        session, case.student_id, "legal_holds", "reason", hold.id, reason.strip()
+    )
+    audit(
+        session, actor_id=actor_id, action="case.hold", target_type="case", target_id=str(case.id)
+    )
+    session.flush()
+    return hold
+
+
+def lift_hold(session: Session, actor_id: int, case: Case, now: datetime) -> LegalHold:
+    """Lift the hold in force on a case; the next purge catches up (audited)."""
+    hold = active_hold(session, case.id)
+    if hold is None:
+        raise HoldError("not_held")
+    hold.lifted_by, hold.lifted_at = actor_id, now
+    audit(
+        session,
+        actor_id=actor_id,
+        action="case.release",
+        target_type="case",
+        target_id=str(case.id),
+    )
+    session.flush()
+    return hold
+
+
+def hold_reason(session: Session, hold: LegalHold) -> str | None:
+    """The opened reason of a hold, for the supervisors who see the case."""
+    return vault_of(session).open(
+        session, hold.student_id, "legal_holds", "reason", hold.id, hold.reason_sealed
+    )
