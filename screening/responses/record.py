@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from flask import current_app, render_template
+from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,7 +18,6 @@ from screening.auth.access import roles_required
 from screening.auth.models import Role, User
 from screening.auth.services import person
 from screening.campaigns.models import Assignment
-from screening.db import utcnow
 from screening.responses.forms import TokenForm
 from screening.responses.models import Submission
 from screening.responses.routes import answers_document, bp
@@ -89,7 +89,7 @@ def record() -> str:
         on_hold=retention.on_hold(s, current_user.id),
         policy=[(str(CATEGORY_NAMES[c]), policy[c]) for c in pol.CATEGORIES],
         form=TokenForm(),
-        now=utcnow(),
+        day=lambda d: format_date(d, "medium"),
     )
 
 
