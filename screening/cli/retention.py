@@ -25,7 +25,7 @@ def run_purge(app: Flask, now: datetime, limit: int = BATCH) -> Counts:
             counts = purge_batch(session, current_policy(session), now, limit)
             session.commit()
         total.add(counts)
-        if not counts.personal():
+        if not counts.personal() and not counts.stats_records:
             return total
 
 

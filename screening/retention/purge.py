@@ -7,6 +7,7 @@ what is left (every step selects by date, never by a remembered position).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -24,6 +25,7 @@ from screening.responses.models import Draft, Submission
 from screening.retention import policy as pol
 from screening.retention.models import LegalHold
 from screening.stats.models import ScoreRecord
+from screening.stats.services import DIMENSIONS, add_counts, iso_week
 
 BATCH = 500
 
@@ -39,8 +41,10 @@ class Counts:
     outbox: int = 0
     tokens: int = 0
     students: int = 0
-    #: De-identified statistics records: not personal data, reported apart and never deleted here.
-    stats_records: int = field(default=0, compare=False)
+    #: De-identified statistics records past their own period: not personal data, counted apart.
+    stats_records: int = 0
+    #: De-identified statistics records still kept after this batch (a level, not a sum).
+    stats_kept: int = field(default=0, compare=False)
 
     def personal(self) -> int:
         """Personal data items destroyed."""
@@ -51,16 +55,20 @@ class Counts:
 
     def add(self, other: Counts) -> None:
         """Add another batch's counts (the statistics figure is a level, not a sum)."""
-        for name in ("answers", "drafts", "submissions", "cases", "outbox", "tokens", "students"):
+        for name in (
+            "answers", "drafts", "submissions", "cases", "outbox", "tokens", "students",
+            "stats_records",
+        ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.stats_records = other.stats_records
+        self.stats_kept = other.stats_kept
 
     def summary(self) -> str:
         """Counts only, never a value or an id: safe for the audit log and the console."""
         return (
             f"answers={self.answers},drafts={self.drafts},submissions={self.submissions},"
             f"cases={self.cases},outbox={self.outbox},tokens={self.tokens},"
-            f"students={self.students},stats_records_kept={self.stats_records}"
+            f"students={self.students};stats_records={self.stats_records},"
+            f"stats_records_kept={self.stats_kept}"
         )
 
 
@@ -166,6 +174,18 @@ def _tokens(session: Session, policy: pol.Policy, now: datetime, limit: int) -> 
     return len(ids)
 
 
+def _stats(session: Session, policy: pol.Policy, now: datetime, limit: int) -> int:
+    """Statistics records from weeks past their period, with their counters, so that the
+    dashboards and `stats check` keep agreeing with the records that remain."""
+    week = iso_week(pol.cutoff(policy, "stats", now))
+    rows = list(session.scalars(select(ScoreRecord).where(ScoreRecord.week < week).limit(limit)))
+    if rows:
+        gone = Counter(tuple(getattr(r, d) for d in DIMENSIONS) for r in rows)
+        session.execute(delete(ScoreRecord).where(ScoreRecord.key.in_([r.key for r in rows])))
+        add_counts(session, {k: -n for k, n in gone.items()}, shard=0)
+    return len(rows)
+
+
 def _spent_students(session: Session, policy: pol.Policy, now: datetime, limit: int) -> list[int]:
     """Students who took part, whose every campaign closed before the longest personal period
     and who have nothing left in retention: their whole record is past its date."""
@@ -209,9 +229,10 @@ def purge_batch(session: Session, policy: pol.Policy, now: datetime, limit: int 
         tokens=_tokens(session, policy, now, limit),
     )
     counts.students = _students(session, policy, now, limit)
-    counts.stats_records = session.scalar(select(func.count()).select_from(ScoreRecord)) or 0
+    counts.stats_records = _stats(session, policy, now, limit)
+    counts.stats_kept = session.scalar(select(func.count()).select_from(ScoreRecord)) or 0
     session.expire_all()  # bulk statements bypassed the identity map
-    if counts.personal():
+    if counts.personal() or counts.stats_records:
         audit(
             session,
             actor_id=None,

@@ -67,3 +67,11 @@ def test_a_period_below_the_minimum_is_refused_in_both_languages(
     text = response.get_data(as_text=True)
     assert response.status_code == 422 and "至少 365 天" in text and "At least" not in text
     assert client.post("/retention/policy", data=_form(audit="x")).status_code == 422
+
+
+def test_the_worker_purges_once_a_day(app: Flask) -> None:
+    from screening.cli.retention import purge_due
+
+    assert purge_due(app, NOW)  # at start: a restored database is purged before long
+    assert not purge_due(app, NOW + timedelta(hours=23))
+    assert purge_due(app, NOW + timedelta(hours=24))

@@ -58,7 +58,7 @@ def test_data_past_its_date_is_unreadable_and_statistics_still_match(
     before = run_purge(app, answers_due - DAY)
     assert before.answers == 0
     after = run_purge(app, answers_due + DAY)
-    assert after.answers == 1 and after.stats_records == records
+    assert after.answers == 1 and after.stats_kept == records and after.stats_records == 0
     db.expire_all()
     submission = db.get(Submission, submission.id)
     assert open_answers(db, submission) is None  # answers gone ...
@@ -83,6 +83,12 @@ def test_data_past_its_date_is_unreadable_and_statistics_still_match(
     for entry in purges:
         assert "20243001" not in (entry.reason or "") and "Name" not in (entry.reason or "")
     assert run_purge(app, end).personal() == 0  # idempotent
+
+    # De-identified records go only after their own, longer period, with their counters.
+    decade = utcnow() + (DEFAULT_DAYS["stats"] + 8) * DAY
+    statistics = run_purge(app, decade, limit=1)
+    assert statistics.stats_records == records and statistics.stats_kept == 0
+    _stats_agree(runner)
 
 
 def test_a_closed_case_goes_after_its_period_from_close_out(
@@ -147,3 +153,24 @@ def test_an_interrupted_purge_resumes_where_it_stopped(
     assert run_purge(app, later).personal() == 0
     db.expire_all()
     assert all(open_answers(db, s) is None for s in db.scalars(select(Submission)))
+
+
+def test_only_a_supervisor_in_scope_sees_and_uses_the_hold_form(
+    client: FlaskClient, make_user, make_campaign, db, faculty
+) -> None:
+    from screening.auth.services import get_or_create_faculty
+
+    counselor = make_user("counselor")
+    elsewhere = make_user(
+        "supervisor", faculties=[get_or_create_faculty(db, "LAW", "Law", "法学院")]
+    )
+    make_campaign(["phq9"])
+    student = _student(client, db, make_user, "20243201", q9=1)
+    case = db.scalar(select(Case).where(Case.student_id == student.id))
+    log_in_fully(client, db, counselor)
+    assert b"Place a legal hold" not in client.get(f"/cases/{case.id}").data
+    client.post("/auth/logout")
+    log_in_fully(client, db, elsewhere)
+    reason = {"reason": "Complaint under review, keep all"}
+    assert client.post(f"/retention/holds/{case.id}", data=reason).status_code == 404
+    assert db.scalar(select(LegalHold)) is None
