@@ -129,6 +129,14 @@ def validate(config: dict[str, Any]) -> None:
             f"SMALL_CELL_MINIMUM is {minimum!r}: statistics need a whole number of at least "
             f"{SMALL_CELL_FLOOR} so no small group of students can be singled out."
         )
+    floors = config.get("RETENTION_MINIMUM_DAYS") or {}
+    if not isinstance(floors, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in floors.values()
+    ):
+        raise ConfigError(
+            f"RETENTION_MINIMUM_DAYS is {floors!r}: give whole numbers of days per data category, "
+            'e.g. {"cases": 1825, "audit": 365}.'
+        )
     if env != "production":
         return
     problems = []

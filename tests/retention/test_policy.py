@@ -75,3 +75,14 @@ def test_the_worker_purges_once_a_day(app: Flask) -> None:
     assert purge_due(app, NOW)  # at start: a restored database is purged before long
     assert not purge_due(app, NOW + timedelta(hours=23))
     assert purge_due(app, NOW + timedelta(hours=24))
+
+
+def test_a_bad_minimum_in_the_configuration_stops_the_start(instance) -> None:
+    import pytest
+
+    from screening import create_app
+    from screening.config import ConfigError
+    from tests.conftest import app_config
+
+    with pytest.raises(ConfigError, match="RETENTION_MINIMUM_DAYS"):
+        create_app(app_config(instance, RETENTION_MINIMUM_DAYS={"cases": "five years"}))
