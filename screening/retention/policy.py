@@ -43,9 +43,11 @@ class TooShort:
     minimum: int
 
 
-def merged(stored: Mapping[str, int]) -> dict[str, int]:
-    """The effective policy: defaults, overridden by the periods an admin stored."""
-    return {c: int(stored.get(c, DEFAULT_DAYS[c])) for c in CATEGORIES}
+def merged(stored: Mapping[str, int], floor: Mapping[str, int] | None = None) -> dict[str, int]:
+    """The effective policy: defaults, overridden by the periods an admin stored, and never
+    below the install's minimum (a minimum raised later also lengthens what was stored)."""
+    lowest = floor or {}
+    return {c: max(int(stored.get(c, DEFAULT_DAYS[c])), int(lowest.get(c, 0))) for c in CATEGORIES}
 
 
 def minimums(configured: Mapping[str, int] | None) -> dict[str, int]:

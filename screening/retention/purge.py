@@ -14,6 +14,7 @@ from datetime import datetime
 from sqlalchemy import Select, delete, exists, func, select, update
 from sqlalchemy.orm import Session
 
+from screening.audit.models import AuditEntry
 from screening.audit.services import append as audit
 from screening.auth.models import RecoveryCode, Role, User
 from screening.campaigns.models import Assignment, Campaign, Consent
@@ -45,6 +46,8 @@ class Counts:
     stats_records: int = 0
     #: De-identified statistics records still kept after this batch (a level, not a sum).
     stats_kept: int = field(default=0, compare=False)
+    #: Audit entries past their period, kept until the chain can be cut at a checkpoint (a level).
+    audit_due: int = field(default=0, compare=False)
 
     def personal(self) -> int:
         """Personal data items destroyed."""
@@ -60,7 +63,7 @@ class Counts:
             "stats_records",
         ):  # fmt: skip
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.stats_kept = other.stats_kept
+        self.stats_kept, self.audit_due = other.stats_kept, other.audit_due
 
     def summary(self) -> str:
         """Counts only, never a value or an id: safe for the audit log and the console."""
@@ -68,7 +71,7 @@ class Counts:
             f"answers={self.answers},drafts={self.drafts},submissions={self.submissions},"
             f"cases={self.cases},outbox={self.outbox},tokens={self.tokens},"
             f"students={self.students};stats_records={self.stats_records},"
-            f"stats_records_kept={self.stats_kept}"
+            f"stats_records_kept={self.stats_kept};audit_entries_due={self.audit_due}"
         )
 
 
@@ -231,6 +234,8 @@ def purge_batch(session: Session, policy: pol.Policy, now: datetime, limit: int 
     counts.students = _students(session, policy, now, limit)
     counts.stats_records = _stats(session, policy, now, limit)
     counts.stats_kept = session.scalar(select(func.count()).select_from(ScoreRecord)) or 0
+    audit_cut = pol.cutoff(policy, "audit", now)
+    counts.audit_due = session.scalar(select(func.count()).where(AuditEntry.at < audit_cut)) or 0
     session.expire_all()  # bulk statements bypassed the identity map
     if counts.personal() or counts.stats_records:
         audit(

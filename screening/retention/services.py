@@ -21,9 +21,11 @@ from screening.retention.models import LegalHold, RetentionPeriod
 
 
 def current_policy(session: Session) -> dict[str, int]:
-    """The effective retention policy: defaults overridden by what admins stored."""
+    """The effective retention policy: defaults overridden by what admins stored, at least the
+    minimum the install's configuration sets."""
     stored = {r.category: r.days for r in session.scalars(select(RetentionPeriod))}
-    return pol.merged(stored)
+    floor = pol.minimums(session.info["app"].config.get("RETENTION_MINIMUM_DAYS"))
+    return pol.merged(stored, floor)
 
 
 @dataclass(frozen=True)

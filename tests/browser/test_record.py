@@ -48,3 +48,49 @@ def test_the_record_page_on_a_phone_in_chinese(
     assert desktop.locator("h1").inner_text() == "My data"
     assert not serious_violations(desktop), serious_violations(desktop)
     shot(desktop, "record-desktop-en")
+
+
+def test_a_supervisor_places_and_lifts_a_legal_hold_on_a_phone(
+    open_page: PageFactory, make_user, db
+) -> None:
+    from screening.cases import intake
+    from tests.browser.test_counselor import WHY
+    from tests.browser.test_roles import enrol_authenticator
+
+    supervisor = make_user("supervisor")
+    student = make_user("student", name="李同学")
+    case = intake.open_or_raise(db, student=student, kind="psych", tier="crisis", source=WHY)
+    db.commit()
+    page = open_page(PHONE)
+    log_in(page, supervisor.username)
+    enrol_authenticator(page)
+    page.goto(f"/cases/{case.id}")
+    page.get_by_label("法定保留的原因").fill("学生家长投诉，调查期间保留全部记录")
+    page.get_by_role("button", name="设置法定保留").click()
+    page.wait_for_load_state("networkidle")
+    assert "已设置法定保留" in page.content() and "学生家长投诉" in page.content()
+    assert not serious_violations(page), serious_violations(page)
+    page.locator("section.legal-hold").screenshot(path=str(shot(page, "hold-phone-zh")))
+    page.get_by_role("button", name="解除法定保留").click()
+    page.wait_for_load_state("networkidle")
+    assert "法定保留已解除" in page.content()
+
+
+def test_an_admin_is_told_in_chinese_that_a_period_is_too_short(
+    open_page: PageFactory, live_app, make_user
+) -> None:
+    from tests.browser.test_roles import enrol_authenticator
+
+    live_app.config["RETENTION_MINIMUM_DAYS"] = {"cases": 1825}
+    admin = make_user("admin")
+    page = open_page(PHONE)
+    log_in(page, admin.username)
+    enrol_authenticator(page)
+    page.goto("/retention/policy")
+    assert page.locator("h1").inner_text() == "数据保存期限"
+    page.get_by_label("个案及记录（自结案起计算）").fill("365")
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_load_state("networkidle")
+    assert "至少 1825 天" in page.content() and "未作任何更改" in page.content()
+    assert not serious_violations(page), serious_violations(page)
+    shot(page, "retention-policy-phone-zh")

@@ -86,3 +86,14 @@ def test_a_bad_minimum_in_the_configuration_stops_the_start(instance) -> None:
 
     with pytest.raises(ConfigError, match="RETENTION_MINIMUM_DAYS"):
         create_app(app_config(instance, RETENTION_MINIMUM_DAYS={"cases": "five years"}))
+
+
+def test_a_minimum_raised_in_the_configuration_lengthens_the_policy(app: Flask, db) -> None:
+    from screening.retention.services import current_policy
+
+    db.add(RetentionPeriod(category="cases", days=400))
+    db.commit()
+    assert current_policy(db)["cases"] == 400
+    app.config["RETENTION_MINIMUM_DAYS"] = {"cases": 1825}
+    assert current_policy(db)["cases"] == 1825
+    assert pol.merged({}, {"answers": 10})["answers"] == pol.DEFAULT_DAYS["answers"]
