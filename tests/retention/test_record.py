@@ -106,5 +106,7 @@ def test_chinese_page(client: FlaskClient, make_user, make_campaign, db) -> None
     _arrange(client, db, make_user, make_campaign)
     client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
     login_as(client, "20241111")
+    home = client.get("/home", follow_redirects=True).get_data(as_text=True)
+    assert 'href="/screening/record"' in home
     page = client.get("/screening/record").get_data(as_text=True)
     assert "我的数据" in page and "Who accessed" not in page
