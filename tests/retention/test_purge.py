@@ -176,3 +176,24 @@ def test_only_a_supervisor_in_scope_sees_and_uses_the_hold_form(
     reason = {"reason": "Complaint under review, keep all"}
     assert client.post(f"/retention/holds/{case.id}", data=reason).status_code == 404
     assert db.scalar(select(LegalHold)) is None
+
+
+def test_a_restored_backup_is_purged_again(
+    app: Flask, client: FlaskClient, make_user, make_campaign, db, tmp_path
+) -> None:
+    from screening import backup
+
+    make_campaign(["phq9"])
+    student = _student(client, db, make_user, "20243301", q1=1)
+    saved = backup.create(app.extensions["engine"], tmp_path / "backups")
+    later = utcnow() + (DEFAULT_DAYS["answers"] + 1) * DAY
+    assert run_purge(app, later).answers == 1
+    db.close()
+    backup.restore(app.extensions["engine"], saved)
+    with new_session(app) as fresh:
+        restored = fresh.scalar(select(Submission).where(Submission.student_id == student.id))
+        assert open_answers(fresh, restored) is not None  # the backup brought the answers back
+    assert run_purge(app, later).answers == 1  # date-based: the purge destroys them again
+    with new_session(app) as fresh:
+        again = fresh.scalar(select(Submission).where(Submission.student_id == student.id))
+        assert open_answers(fresh, again) is None
