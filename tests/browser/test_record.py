@@ -94,3 +94,14 @@ def test_an_admin_is_told_in_chinese_that_a_period_is_too_short(
     assert "至少 1825 天" in page.content() and "未作任何更改" in page.content()
     assert not serious_violations(page), serious_violations(page)
     shot(page, "retention-policy-phone-zh")
+
+
+def test_a_new_student_with_nothing_recorded(open_page: PageFactory, make_user) -> None:
+    make_user("student", student_number="20245002")
+    page = open_page(PHONE)
+    log_in(page, "20245002")
+    page.goto("/screening/record")
+    assert "还没有其他人查看或修改过您的记录" in page.content()
+    assert "只要您的账号存在" in page.content()  # contact data: kept with the account
+    assert not serious_violations(page), serious_violations(page)
+    shot(page, "record-phone-zh-empty")
