@@ -121,7 +121,10 @@ def _submissions(session: Session, policy: pol.Policy, now: datetime, limit: int
     ids = _ids(
         session,
         select(Submission.id).where(
-            Submission.submitted_at < cut, Submission.student_id.not_in(_held())
+            Submission.submitted_at < cut,
+            Submission.student_id.not_in(_held()),
+            # An open case still serves the student: its counselor reads the scores over time.
+            ~exists().where(Case.student_id == Submission.student_id, Case.status != "closed"),
         ),
         limit,
     )

@@ -108,6 +108,19 @@ def test_a_closed_case_goes_after_its_period_from_close_out(
     assert db.scalar(select(Case).where(Case.student_id == student.id)) is None
 
 
+def test_an_open_case_keeps_the_scores_its_counselor_reads(
+    app: Flask, client: FlaskClient, make_user, make_campaign, db
+) -> None:
+    make_user("counselor")
+    make_campaign(["phq9"])
+    student = _student(client, db, make_user, "20243005", q9=1)
+    far = utcnow() + (DEFAULT_DAYS["scores"] + 30) * DAY
+    counts = run_purge(app, far)
+    assert counts.answers == 1 and counts.submissions == 0 and counts.students == 0
+    kept = db.scalar(select(Submission).where(Submission.student_id == student.id))
+    assert kept is not None and open_score(db, kept) is not None
+
+
 def test_a_legal_hold_keeps_the_students_data_until_lifted(
     app: Flask, client: FlaskClient, make_user, make_campaign, db
 ) -> None:
