@@ -210,3 +210,12 @@ def test_a_restored_backup_is_purged_again(
     with new_session(app) as fresh:
         again = fresh.scalar(select(Submission).where(Submission.student_id == student.id))
         assert open_answers(fresh, again) is None
+
+
+def test_the_command_reports_counts_only(runner, client, make_user, make_campaign, db) -> None:
+    make_campaign(["phq9"])
+    _student(client, db, make_user, "20243401", q1=1)
+    result = runner.invoke(args=["retention", "purge"])
+    assert result.exit_code == 0, result.output
+    assert "answers=0" in result.output and "stats_records_kept=1" in result.output
+    assert "20243401" not in result.output
