@@ -85,7 +85,9 @@ def _features(app: Flask) -> None:
     from screening.keys import display
     from screening.notify.routes import bp as notify_bp
     from screening.referrals.routes import bp as referrals_bp
+    from screening.responses import record_routes as _record  # noqa: F401 - adds its routes to bp
     from screening.responses.routes import bp as responses_bp
+    from screening.retention.routes import bp as retention_bp
     from screening.stats.routes import bp as stats_bp
 
     templating.init_app(app)
@@ -99,6 +101,7 @@ def _features(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(responses_bp)
     app.register_blueprint(cases_bp)
+    app.register_blueprint(retention_bp)
     app.register_blueprint(caseadmin_bp)
     app.register_blueprint(notify_bp)
     app.register_blueprint(referrals_bp)

@@ -61,6 +61,8 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # Tell a student's class counselor (辅导员) when the student has an open crisis case.
         "REFERRAL_TELL_CLASS_COUNSELOR": True,
         "WORKER_INTERVAL_SECONDS": 30,
+        "RECORD_SHOW_STAFF_NAMES": False,  # students see who looked by role; True adds names
+        "RETENTION_MINIMUM_DAYS": {},  # per category, raising screening.retention.policy floors
         "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
         "RATELIMIT_KEY_PREFIX": "screening",
         # Failed log-ins, counted in the database (atomic, shared by every worker and host):
@@ -155,6 +157,14 @@ def validate(config: dict[str, Any]) -> None:
         raise ConfigError(
             f"SMALL_CELL_MINIMUM is {minimum!r}: statistics need a whole number of at least "
             f"{SMALL_CELL_FLOOR} so no small group of students can be singled out."
+        )
+    floors = config.get("RETENTION_MINIMUM_DAYS") or {}
+    if not isinstance(floors, dict) or not all(
+        isinstance(v, int) and not isinstance(v, bool) and v > 0 for v in floors.values()
+    ):
+        raise ConfigError(
+            f"RETENTION_MINIMUM_DAYS is {floors!r}: give whole numbers of days per data category, "
+            'e.g. {"cases": 1825, "audit": 365}.'
         )
     if env != "production":
         return

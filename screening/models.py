@@ -27,6 +27,7 @@ from screening.referrals.models import (
     ReporterRole,
 )
 from screening.responses.models import Draft, Submission
+from screening.retention.models import LegalHold, RetentionPeriod
 from screening.stats.models import (
     ReleasedCaseCount,
     ReleasedCount,
@@ -57,6 +58,7 @@ __all__ = [
     "Faculty",
     "InstrumentEnablement",
     "KekCheck",
+    "LegalHold",
     "LoginFailure",
     "MfaCredential",
     "OnCallShift",
@@ -67,6 +69,7 @@ __all__ = [
     "ReleasedCount",
     "ReleasedParticipation",
     "ReporterRole",
+    "RetentionPeriod",
     "ScoreCount",
     "ScoreRecord",
     "ShredRecord",

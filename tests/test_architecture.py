@@ -202,6 +202,7 @@ LEVELS = {
     "stats": 3,
     "responses": 4,
     "referrals": 4,
+    "retention": 5,
     "admin": 5,
 }
 #: Foundation packages and modules: they import no feature (exceptions listed below).

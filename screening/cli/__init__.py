@@ -7,7 +7,17 @@ from flask import Flask
 
 def register(app: Flask) -> None:
     """Add every command group to the app's CLI."""
-    from screening.cli import backup, campaigns, core, keys, questionnaires, stats, users, worker
+    from screening.cli import (
+        backup,
+        campaigns,
+        core,
+        keys,
+        questionnaires,
+        retention,
+        stats,
+        users,
+        worker,
+    )
 
     app.cli.add_command(core.init_command)
     app.cli.add_command(core.demo_command)
@@ -22,3 +32,4 @@ def register(app: Flask) -> None:
     app.cli.add_command(keys.keys_group)
     app.cli.add_command(keys.audit_group)
     app.cli.add_command(stats.stats_group)
+    app.cli.add_command(retention.retention_group)

@@ -15,6 +15,7 @@ from screening import db
 from screening.cases import academic
 from screening.cases.services import escalate
 from screening.cli.common import ready
+from screening.cli.retention import purge_due, run_purge
 from screening.csvimport import decode
 from screening.db import new_session, utcnow
 from screening.notify.services import (
@@ -158,6 +159,8 @@ def worker_command() -> None:
     told = _tell_mail(app, None, check=True)
     while running["on"]:
         escalated, sent, failed = run_once(app)
+        if purge_due(app, utcnow()):  # daily: personal data past its retention date
+            app.logger.info("worker: purged %s", run_purge(app, utcnow()).summary())
         if escalated or sent or failed:
             click.echo(f"worker: {escalated} escalated, {sent} sent, {failed} failed.")
         # Probe the mail server only while e-mail is stuck, not on every quiet cycle.

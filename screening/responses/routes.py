@@ -462,6 +462,27 @@ def done(assignment_id: int) -> str:
     )
 
 
+def answers_document(
+    assignment: Any, submission: Submission, fmt: str, answers: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One submission's answers as a JSON document or a FHIR QuestionnaireResponse."""
+    if answers is None:
+        answers = services.open_answers(db.session(), submission) or {}
+    instrument = _library().get(submission.instrument_id, submission.instrument_version)
+    if fmt == "fhir":
+        shown = score(instrument, answers) if assignment.campaign.show_results else None
+        return to_fhir_response(
+            instrument, answers, submission.lang, submission.submitted_at.isoformat(), shown
+        )
+    return {
+        "instrument": submission.instrument_id,
+        "version": submission.instrument_version,
+        "definition_digest": submission.definition_digest,
+        "submitted_at": submission.submitted_at.isoformat(),
+        "answers": answers,
+    }
+
+
 @bp.route(
     "/<int:assignment_id>/submissions/<int:submission_id>/<any(json, fhir):fmt>", methods=["POST"]
 )
@@ -473,21 +494,8 @@ def download(assignment_id: int, submission_id: int, fmt: str) -> Response:
     submission = _submission(assignment, submission_id)
     if not TokenForm().validate_on_submit():
         abort(400)
-    answers = services.answers_for_download(s, current_user, submission)
-    instrument = _library().get(submission.instrument_id, submission.instrument_version)
-    if fmt == "fhir":
-        shown = score(instrument, answers) if assignment.campaign.show_results else None
-        document: dict[str, Any] = to_fhir_response(
-            instrument, answers, submission.lang, submission.submitted_at.isoformat(), shown
-        )
-    else:
-        document = {
-            "instrument": submission.instrument_id,
-            "version": submission.instrument_version,
-            "definition_digest": submission.definition_digest,
-            "submitted_at": submission.submitted_at.isoformat(),
-            "answers": answers,
-        }
+    answers = services.answers_for_download(s, current_user, submission)  # audited
+    document = answers_document(assignment, submission, fmt, answers)
     name = f"{submission.instrument_id}-{submission.id}{'-fhir' if fmt == 'fhir' else ''}.json"
     return Response(
         json.dumps(document, ensure_ascii=False, indent=2),

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 22:59:56.569923
+Create Date: 2026-12-01 23:06:26.675503
 """
 
 from __future__ import annotations
@@ -497,6 +497,17 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("user_id", name=op.f("pk_reporter_roles")),
     )
     op.create_table(
+        "retention_periods",
+        sa.Column("category", sa.String(length=32), nullable=False),
+        sa.Column("days", sa.Integer(), nullable=False),
+        sa.Column("updated_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("updated_by", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["updated_by"], ["users.id"], name=op.f("fk_retention_periods_updated_by_users")
+        ),
+        sa.PrimaryKeyConstraint("category", name=op.f("pk_retention_periods")),
+    )
+    op.create_table(
         "subject_keys",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("kek_id", sa.String(length=32), nullable=True),
@@ -880,6 +891,37 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "legal_holds",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("case_id", sa.Integer(), nullable=False),
+        sa.Column("student_id", sa.Integer(), nullable=False),
+        sa.Column("reason_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("placed_by", sa.Integer(), nullable=True),
+        sa.Column("placed_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("lifted_by", sa.Integer(), nullable=True),
+        sa.Column("lifted_at", screening.db.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["case_id"], ["cases.id"], name=op.f("fk_legal_holds_case_id_cases"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["lifted_by"], ["users.id"], name=op.f("fk_legal_holds_lifted_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["placed_by"], ["users.id"], name=op.f("fk_legal_holds_placed_by_users")
+        ),
+        sa.ForeignKeyConstraint(
+            ["student_id"],
+            ["users.id"],
+            name=op.f("fk_legal_holds_student_id_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_legal_holds")),
+    )
+    with op.batch_alter_table("legal_holds", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_legal_holds_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_legal_holds_student_id"), ["student_id"], unique=False)
+
+    op.create_table(
         "submissions",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("assignment_id", sa.Integer(), nullable=False),
@@ -1006,6 +1048,11 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_submissions_assignment_id"))
 
     op.drop_table("submissions")
+    with op.batch_alter_table("legal_holds", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_legal_holds_student_id"))
+        batch_op.drop_index(batch_op.f("ix_legal_holds_case_id"))
+
+    op.drop_table("legal_holds")
     op.drop_table("drafts")
     with op.batch_alter_table("contact_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_contact_requests_student_id"))
@@ -1057,6 +1104,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_subject_keys_kek_id"))
 
     op.drop_table("subject_keys")
+    op.drop_table("retention_periods")
     op.drop_table("reporter_roles")
     with op.batch_alter_table("recovery_codes", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_recovery_codes_user_id"))
