@@ -83,13 +83,14 @@ def _features(app: Flask) -> None:
     from screening.cases.admin_routes import bp as caseadmin_bp
     from screening.cases.intake import submission_hook
     from screening.cases.routes import bp as cases_bp
-    from screening.keys import display
+    from screening.keys import display, watch
     from screening.notify.routes import bp as notify_bp
     from screening.responses.routes import bp as responses_bp
     from screening.stats.routes import bp as stats_bp
 
     templating.init_app(app)
     display.init_app(app)
+    watch.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(mfa_bp)

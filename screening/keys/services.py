@@ -62,20 +62,67 @@ class Vault:
         self.ring = ring
         self._next_refresh = time.monotonic() + self.refresh_interval
         self._refresh_lock = threading.Lock()
+        #: What is wrong with the key-ring file now (None when it matches), reported once.
+        self.problem: str | None = None
 
-    def maybe_refresh(self) -> None:
-        """Reload the ring when its file changed, at most once per refresh_interval (a stat)."""
+    def maybe_refresh(self, session: Session | Callable[[], Session]) -> None:
+        """Look at the key-ring file at most once per refresh_interval (a stat) and reload it.
+
+        session (or a callable giving one) is used only when the file changed, to compare the
+        new ring's check values with the database's before it is taken up.
+        """
         now = time.monotonic()
         if now < self._next_refresh or not self._refresh_lock.acquire(blocking=False):
             return
         try:
             self._next_refresh = now + self.refresh_interval
-            if self.ring.refresh():
-                log.info("key ring reloaded; active KEK %s", self.ring.active_kek_id)
-        except KeyRingError as exc:
-            log.warning("key ring file not reloaded, keeping the keys in memory: %s", exc)
+            self._reload(session)
         finally:
             self._refresh_lock.release()
+
+    def refresh(self, session: Session) -> bool:
+        """Reload the ring now if its file changed and matches the database; True if taken up."""
+        with self._refresh_lock:
+            return self._reload(session)
+
+    def _reload(self, session: Session | Callable[[], Session]) -> bool:
+        """Take up a changed key-ring file only if it matches the database; report problems."""
+
+        def matches(candidate: KeyRing) -> bool:
+            current = session if isinstance(session, Session) else session()
+            problems = candidate.verify_check_values(stored_checks(current))
+            if problems:
+                self._report(
+                    current,
+                    "The key-ring file was replaced by one that does not match this database; "
+                    "the keys in memory stay in use and no data key is made with the new "
+                    "file. Put the key ring that belongs to this database back: "
+                    + " ".join(problems),
+                )
+            return not problems
+
+        try:
+            changed = self.ring.refresh(accept=matches)
+        except KeyRingError as exc:
+            self._report(session, f"Key-ring file problem while serving: {exc}")
+            return False
+        if changed:
+            log.info("key ring reloaded; active KEK %s", self.ring.active_kek_id)
+            self.problem = None
+        elif self.problem and self.problem.startswith("Key-ring file problem"):
+            self.problem = None  # the file is back as it was (same file, or never changed)
+        return changed
+
+    def _report(self, session: Session | Callable[[], Session], problem: str) -> None:
+        """Log a key-ring problem and alert the admins, once per distinct problem."""
+        if problem == self.problem:
+            return
+        self.problem = problem
+        log.error("%s", problem)
+        current = session if isinstance(session, Session) else session()
+        from screening.notify.system import raise_alert
+
+        raise_alert(current.info["app"], "system.keyring", "/audit/security")
 
     def index(self, purpose: str, value: str) -> str:
         """Return the blind index of a looked-up value (student number, e-mail)."""
@@ -88,7 +135,7 @@ class Vault:
             return cache[subject_id]  # type: ignore[no-any-return]
         row = session.get(SubjectKey, subject_id)
         if row is None:
-            self.maybe_refresh()
+            self.maybe_refresh(session)
             key = new_data_key()
             wrapped = wrap(self.ring, key, str(subject_id))
             session.add(SubjectKey(user_id=subject_id, kek_id=wrapped.kek_id, wrapped=wrapped.blob))
@@ -103,7 +150,12 @@ class Vault:
             return cache[row.user_id]  # type: ignore[no-any-return]
         if row.wrapped is None or row.kek_id is None:
             raise KeyMissingError(f"data key of subject {row.user_id} is shredded")
-        key = unwrap(self.ring, WrappedKey(row.kek_id, row.wrapped), str(row.user_id))
+        key = unwrap(
+            self.ring,
+            WrappedKey(row.kek_id, row.wrapped),
+            str(row.user_id),
+            reload=lambda: self.refresh(session),
+        )
         cache[row.user_id] = key
         return key
 
@@ -210,9 +262,15 @@ class Vault:
 
     def check_problems(self, session: Session) -> list[str]:
         """Return why the ring does not match the database (empty when it does)."""
-        rows = session.scalars(select(KekCheck).where(KekCheck.retired_at.is_(None)))
-        stored = {row.kek_id: row.check_value for row in rows}
-        return self.ring.verify_check_values(stored)
+        return self.ring.verify_check_values(stored_checks(session))
+
+
+def stored_checks(session: Session) -> dict[str, str]:
+    """The check values of the keys the database expects (retired KEKs left out)."""
+    rows = session.execute(
+        select(KekCheck.kek_id, KekCheck.check_value).where(KekCheck.retired_at.is_(None))
+    )
+    return {kek_id: value for kek_id, value in rows}
 
 
 def vault_of(session: Session) -> Vault:

@@ -28,7 +28,18 @@ from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
 
 MAX_ATTEMPTS = 8
-KINDS = ("case.new", "case.escalated", "case.signoff", "case.breakglass", "reminder")
+#: Problems of the system itself, alerted to every admin (see alert_admins).
+SYSTEM_KINDS = ("system.keyring", "system.delivery", "system.anchor", "security.burst")
+KINDS = (
+    "case.new",
+    "case.escalated",
+    "case.signoff",
+    "case.breakglass",
+    "reminder",
+    *SYSTEM_KINDS,
+)
+#: An admin gets one alert of a system kind per this interval, however many processes notice.
+SYSTEM_ALERT_EVERY = timedelta(hours=1)
 #: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
     "zh": {
@@ -37,6 +48,10 @@ SUBJECTS = {
         "case.signoff": "筛查系统：有结案申请等待您签字确认",
         "case.breakglass": "筛查系统：有同事申请了紧急查阅权限",
         "reminder": "心理健康筛查提醒",
+        "system.keyring": "筛查系统：密钥环出现问题，请立即处理",
+        "system.delivery": "筛查系统：危机提醒无法送达，请立即处理",
+        "system.anchor": "筛查系统：审计日志与锚点不一致，请立即核查",
+        "security.burst": "筛查系统：短时间内出现大量安全事件",
     },
     "en": {
         "case.new": "Screening: you have a new alert",
@@ -44,6 +59,10 @@ SUBJECTS = {
         "case.signoff": "Screening: a close-out awaits your sign-off",
         "case.breakglass": "Screening: a colleague used emergency access",
         "reminder": "Wellbeing screening reminder",
+        "system.keyring": "Screening: a problem with the key ring needs action now",
+        "system.delivery": "Screening: crisis alerts cannot be delivered",
+        "system.anchor": "Screening: the audit log does not match its anchor",
+        "security.burst": "Screening: a burst of security events",
     },
 }
 BODIES = {
@@ -68,6 +87,34 @@ def enqueue(
     session.add(OutboxMessage(recipient_id=recipient_id, kind=kind, link_path=link_path))
     if alert:
         session.add(Alert(recipient_id=recipient_id, kind=kind, link_path=link_path))
+
+
+def alert_admins(session: Session, kind: str, link_path: str, now: datetime | None = None) -> int:
+    """Alert every active admin (in-app and e-mail) of a system problem; return how many.
+
+    An admin who already has an unacknowledged alert of this kind from the last hour gets no
+    second one, so many processes noticing the same fault alert once.
+    """
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f"unknown system alert kind {kind!r}")
+    now = now or utcnow()
+    admins = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True)))
+    recent = set(
+        session.scalars(
+            select(Alert.recipient_id).where(
+                Alert.kind == kind,
+                Alert.acknowledged_at.is_(None),
+                Alert.created_at > now - SYSTEM_ALERT_EVERY,
+            )
+        )
+    )
+    count = 0
+    for admin_id in admins.all():
+        if admin_id not in recent:
+            enqueue(session, recipient_id=admin_id, kind=kind, link_path=link_path)
+            count += 1
+    session.flush()
+    return count
 
 
 def backoff(attempts: int) -> timedelta:
