@@ -17,6 +17,7 @@ from screening.cases.models import (
     OnCallShift,
     TierMapping,
 )
+from screening.health import HealthBeat
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.responses.models import Draft, Submission
@@ -37,6 +38,7 @@ __all__ = [
     "CrisisResource",
     "Draft",
     "Faculty",
+    "HealthBeat",
     "InstrumentEnablement",
     "KekCheck",
     "MfaCredential",

@@ -65,6 +65,10 @@ ALERT_LABELS = {
     "case.signoff": _l("Close-out awaiting your sign-off"),
     "case.breakglass": _l("Emergency access used"),
     "reminder": _l("Reminder"),
+    "system.keyring": _l("Key ring problem: action needed"),
+    "system.delivery": _l("Crisis alerts cannot be delivered"),
+    "system.anchor": _l("Audit log does not match its anchor"),
+    "security.burst": _l("Burst of security events"),
 }
 EVENT_LABELS = {
     "opened": _l("Opened"),

@@ -40,6 +40,7 @@ def run_once(app: Flask) -> tuple[int, int, int]:
 
     now = utcnow()
     with new_session(app) as session:
+        app.extensions["vault"].maybe_refresh(session)  # a swapped or missing ring is alerted
         escalated = escalate(session, now)
         recover_stuck(session, now)
         for assignment, day in due_reminders(session, now):
@@ -137,9 +138,13 @@ def worker_command() -> None:
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     while running["on"]:
-        escalated, sent, failed = run_once(app)
-        if escalated or sent or failed:
-            app.logger.info("worker: %d escalated, %d sent, %d failed", escalated, sent, failed)
+        try:
+            escalated, sent, failed = run_once(app)
+        except Exception as exc:  # a database outage: log it and try again next round
+            app.logger.error("worker round failed: %s", type(exc).__name__, exc_info=exc)
+        else:
+            if escalated or sent or failed:
+                app.logger.info("worker: %d escalated, %d sent, %d failed", escalated, sent, failed)
         for _ in range(int(app.config["WORKER_INTERVAL_SECONDS"])):
             if not running["on"]:
                 break

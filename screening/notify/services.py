@@ -12,6 +12,7 @@ duplicate notice to a lost crisis alert.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from screening.auth.models import User
 from screening.auth.services import person
 from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
+
+log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
 #: Problems of the system itself, alerted to every admin (see alert_admins).
@@ -117,9 +120,19 @@ def alert_admins(session: Session, kind: str, link_path: str, now: datetime | No
     return count
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt: 1, 2, 4 … minutes, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+#: Messages about a student at risk: retried at least every CRISIS_BACKOFF_CAP, never given up.
+CRISIS_KINDS = frozenset({"case.new", "case.escalated"})
+CRISIS_BACKOFF_CAP = timedelta(minutes=5)
+
+
+def backoff(attempts: int, kind: str = "") -> timedelta:
+    """Wait before the next attempt: 1, 2, 4 … minutes, at most an hour (crisis: 5 minutes).
+
+    A crisis alert must reach someone well within the one-hour time limit of a crisis, so
+    after an outage it is retried every five minutes however long the outage lasted.
+    """
+    wait = timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+    return min(wait, CRISIS_BACKOFF_CAP) if kind in CRISIS_KINDS else wait
 
 
 @dataclass(frozen=True)
@@ -207,6 +220,13 @@ def deliver(
             address = person(session, recipient).email if recipient and recipient.active else None
             if not address or getattr(address, "unreadable", False):
                 message.status, message.last_error = "failed", "NoAddress"
+                log.error(
+                    "outbox %s (%s) to user %s not sent: no readable address; given up",
+                    message.id,
+                    message.kind,
+                    message.recipient_id,
+                )
+                _alert_if_crisis(session, message)
                 session.commit()
                 failed += 1
                 continue
@@ -214,18 +234,36 @@ def deliver(
                 _send(settings, render(message, recipient.locale or "zh", address, settings))
             except (OSError, smtplib.SMTPException) as exc:
                 message.last_error = type(exc).__name__
-                if message.attempts >= MAX_ATTEMPTS:
+                crisis = message.kind in CRISIS_KINDS
+                if message.attempts >= MAX_ATTEMPTS and not crisis:
                     message.status = "failed"
                     failed += 1
                 else:
                     message.status = "pending"
-                    message.next_attempt_at = now + backoff(message.attempts)
+                    message.next_attempt_at = now + backoff(message.attempts, message.kind)
+                log.warning(
+                    "outbox %s (%s) send failed: %s, attempt %d; %s",
+                    message.id,
+                    message.kind,
+                    message.last_error,
+                    message.attempts,
+                    "given up"
+                    if message.status == "failed"
+                    else f"next attempt at {message.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC",
+                )
+                _alert_if_crisis(session, message)
                 session.commit()
                 continue
             message.status, message.sent_at, message.last_error = "sent", utcnow(), None
             session.commit()
             sent += 1
     return sent, failed
+
+
+def _alert_if_crisis(session: Session, message: OutboxMessage) -> None:
+    """A crisis alert that could not go out: tell the admins in the app (e-mail may be down)."""
+    if message.kind in CRISIS_KINDS:
+        alert_admins(session, "system.delivery", "/notify/")
 
 
 def recover_stuck(

@@ -6,7 +6,17 @@ import json
 import secrets
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -191,6 +201,7 @@ def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any
         assignment = services.get_assignment(s, current_user, assignment_id)
         services.save_draft(s, assignment, instrument_id, answers)
         s.commit()
+        g.answers_kept = True  # the error page tells the student, and only when true
     except Exception:
         s.rollback()
         current_app.logger.exception("answers of assignment %s not kept as a draft", assignment_id)

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-29 03:38:37.248141
+Create Date: 2026-12-01 21:57:37.776658
 """
 
 from __future__ import annotations
@@ -73,6 +73,12 @@ def upgrade() -> None:
         sa.Column("name_zh", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_faculties")),
         sa.UniqueConstraint("code", name=op.f("uq_faculties_code")),
+    )
+    op.create_table(
+        "health_beats",
+        sa.Column("probe", sa.String(length=128), nullable=False),
+        sa.Column("checked_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("probe", name=op.f("pk_health_beats")),
     )
     op.create_table(
         "kek_checks",
@@ -753,6 +759,7 @@ def downgrade() -> None:
 
     op.drop_table("score_counts")
     op.drop_table("kek_checks")
+    op.drop_table("health_beats")
     op.drop_table("faculties")
     op.drop_table("crisis_resources")
     op.drop_table("cohorts")
