@@ -5,11 +5,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import QueryableAttribute, Session
 
 from screening.crypto import (
     Aad,
@@ -28,6 +28,7 @@ from screening.crypto import (
 )
 from screening.db import utcnow
 from screening.keys.models import KekCheck, SubjectKey
+from screening.keys.sealed import Place, place, places_of, row_ref, versioned
 
 log = logging.getLogger(__name__)
 _CACHE = "vault_data_keys"
@@ -181,64 +182,67 @@ class Vault:
                 continue  # each value opened later is logged as unreadable on its own
 
     def seal(
-        self, session: Session, subject_id: int, table: str, column: str, row_id: object, value: str
-    ) -> bytes:
-        """Seal text bound to its table, column, row and person."""
-        key = self.ensure_key(session, subject_id)
-        return seal_text(key, value, Aad(table, column, str(row_id), str(subject_id)))
-
-    def seal_data(
-        self, session: Session, subject_id: int, table: str, column: str, row_id: object, value: Any
-    ) -> bytes:
-        """Seal a JSON-serialisable value (answers, drafts) bound to its row and person."""
-        key = self.ensure_key(session, subject_id)
-        return seal_json(key, value, Aad(table, column, str(row_id), str(subject_id)))
-
-    def _open(
         self,
-        opener: Callable[[bytes, bytes, Aad], Any],
         session: Session,
         subject_id: int,
-        place: tuple[str, str, object],
-        blob: bytes,
-        unreadable: Any,
+        row: object,
+        values: Mapping[QueryableAttribute[Any], Any],
+    ) -> None:
+        """Seal values into the row's sealed columns, bound to table, column, row and person.
+
+        On a versioned row the version goes up by one and the row's other sealed values are
+        sealed again under it, so every value of the row carries the same, newest version.
+        """
+        if not values:
+            return
+        wanted = {place(attribute).key: value for attribute, value in values.items()}
+        old = int(getattr(row, "seal_version", 0) or 0) if versioned(row) else 0
+        version = old + 1 if versioned(row) else 0
+        key = self.ensure_key(session, subject_id)
+        for where in places_of(row):
+            if where.key in wanted:
+                value = wanted.pop(where.key)
+            elif versioned(row) and getattr(row, where.key) is not None:
+                value = self._open_strict(session, subject_id, where, row, old)  # may raise
+            else:
+                continue
+            aad = Aad(where.table, where.column, row_ref(row, version), str(subject_id))
+            blob = (
+                seal_text(key, value, aad) if where.kind == "text" else seal_json(key, value, aad)
+            )
+            setattr(row, where.key, blob)
+        if wanted:
+            raise TypeError(f"not sealed columns of {type(row).__name__}: {sorted(wanted)}")
+        if versioned(row):
+            row.seal_version = version  # type: ignore[attr-defined]
+
+    def _open_strict(
+        self, session: Session, subject_id: int, where: Place, row: object, version: int
     ) -> Any:
-        """Open with the person's key; a failure is logged by row reference, never content."""
-        table, column, row_id = place
-        try:
-            key = self._key(session, subject_id)
-            return opener(key, blob, Aad(table, column, str(row_id), str(subject_id)))
-        except (UnreadableError, KeyMissingError):
-            log.warning("sealed value unreadable: %s.%s row %s", table, column, row_id)
-            return unreadable
+        """Open one sealed value or raise (never re-seal an unreadable value as if it were data)."""
+        blob = getattr(row, where.key)
+        aad = Aad(where.table, where.column, row_ref(row, version), str(subject_id))
+        key = self._key(session, subject_id)
+        return open_text(key, blob, aad) if where.kind == "text" else open_json(key, blob, aad)
 
     def open(
-        self,
-        session: Session,
-        subject_id: int,
-        table: str,
-        column: str,
-        row_id: object,
-        blob: bytes | None,
-    ) -> str | None:
-        """Open sealed text; a failure shows as unreadable."""
-        if blob is None:
-            return None
-        return self._open(open_text, session, subject_id, (table, column, row_id), blob, UNREADABLE)
-
-    def open_data(
-        self,
-        session: Session,
-        subject_id: int,
-        table: str,
-        column: str,
-        row_id: object,
-        blob: bytes | None,
+        self, session: Session, subject_id: int, attribute: QueryableAttribute[Any], row: object
     ) -> Any:
-        """Open a sealed JSON value; None when missing or unreadable."""
-        if blob is None:
+        """Open a row's sealed value: text (unreadable marker on failure) or JSON (None).
+
+        A failure is logged by table, column and row, never by content.
+        """
+        where = place(attribute)
+        if getattr(row, where.key) is None:
             return None
-        return self._open(open_json, session, subject_id, (table, column, row_id), blob, None)
+        version = int(getattr(row, "seal_version", 0) or 0) if versioned(row) else 0
+        try:
+            return self._open_strict(session, subject_id, where, row, version)
+        except (UnreadableError, KeyMissingError):
+            log.warning(
+                "sealed value unreadable: %s.%s row %s", where.table, where.column, row_ref(row, 0)
+            )
+            return UNREADABLE if where.kind == "text" else None
 
     def shred(self, session: Session, subject_id: int) -> bool:
         """Destroy the person's data key for good; True if there was one to destroy."""

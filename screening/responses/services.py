@@ -115,25 +115,15 @@ def submissions_of(session: Session, assignment: Assignment) -> dict[str, Submis
 
 def open_score(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored score of a submission (None when unreadable, e.g. after shredding)."""
-    return vault_of(session).open_data(
-        session,
-        submission.student_id,
-        "submissions",
-        "score",
-        submission.id,
-        submission.score_sealed,
+    return vault_of(session).open(  # type: ignore[no-any-return]
+        session, submission.student_id, Submission.score_sealed, submission
     )
 
 
 def open_answers(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored answers of a submission (None when unreadable)."""
-    return vault_of(session).open_data(
-        session,
-        submission.student_id,
-        "submissions",
-        "answers",
-        submission.id,
-        submission.answers_sealed,
+    return vault_of(session).open(  # type: ignore[no-any-return]
+        session, submission.student_id, Submission.answers_sealed, submission
     )
 
 
@@ -169,9 +159,7 @@ def load_draft(session: Session, assignment: Assignment, instrument_id: str) -> 
     )
     if draft is None:
         return {}
-    opened = vault_of(session).open_data(
-        session, assignment.student_id, "drafts", "answers", draft.id, draft.answers_sealed
-    )
+    opened = vault_of(session).open(session, assignment.student_id, Draft.answers_sealed, draft)
     return opened if isinstance(opened, dict) else {}
 
 
@@ -190,8 +178,8 @@ def save_draft(
                 session.add(draft)
         except IntegrityError:
             draft = session.scalars(mine).one()
-    draft.answers_sealed = vault_of(session).seal_data(
-        session, assignment.student_id, "drafts", "answers", draft.id, dict(answers)
+    vault_of(session).seal(
+        session, assignment.student_id, draft, {Draft.answers_sealed: dict(answers)}
     )
     draft.updated_at = utcnow()
     if assignment.status == "pending":
@@ -277,11 +265,11 @@ def submit(
             raise FlowError("retry") from None
         return SubmitResult(submission=stored, duplicate=True)
     vault = vault_of(session)
-    submission.answers_sealed = vault.seal_data(
-        session, student.id, "submissions", "answers", submission.id, dict(answers)
-    )
-    submission.score_sealed = vault.seal_data(
-        session, student.id, "submissions", "score", submission.id, result.to_json()
+    vault.seal(
+        session,
+        student.id,
+        submission,
+        {Submission.answers_sealed: dict(answers), Submission.score_sealed: result.to_json()},
     )
     for hook in hooks:
         hook(session, student, submission, result)

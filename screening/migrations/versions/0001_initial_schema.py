@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 21:57:37.776658
+Create Date: 2026-12-01 22:00:40.756964
 """
 
 from __future__ import annotations
@@ -157,6 +157,7 @@ def upgrade() -> None:
         sa.Column("name_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("email_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("student_number_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("seal_version", sa.Integer(), nullable=False),
         sa.Column("faculty_id", sa.Integer(), nullable=True),
         sa.Column("cohort_id", sa.Integer(), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
@@ -264,6 +265,7 @@ def upgrade() -> None:
         "mfa_credentials",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("seal_version", sa.Integer(), nullable=False),
         sa.Column("confirmed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=True),
         sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
@@ -591,6 +593,7 @@ def upgrade() -> None:
         sa.Column("assignment_id", sa.Integer(), nullable=False),
         sa.Column("instrument_id", sa.String(length=64), nullable=False),
         sa.Column("answers_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("seal_version", sa.Integer(), nullable=False),
         sa.Column("updated_at", screening.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
