@@ -53,6 +53,14 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         # absences >= Z (one crossed: moderate tier; two or more: high).
         "CASE_ACADEMIC_THRESHOLDS": {"failed_credits": 10, "gpa": 2.0, "absences": 15},
         "WORKER_INTERVAL_SECONDS": 30,
+        # The worker appends the audit chain heads here: keep it off the database's disk (a
+        # mount backed up elsewhere, or a file shipped to another host) so both cannot be
+        # rewritten together.
+        "AUDIT_ANCHOR_PATH": str(instance_path / "audit-anchors.jsonl"),
+        "AUDIT_ANCHOR_INTERVAL_SECONDS": 3600,
+        # Admins are alerted when this many security.* audit events happen within the window.
+        "SECURITY_BURST_THRESHOLD": 50,
+        "SECURITY_BURST_MINUTES": 10,
         "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
         "RATELIMIT_KEY_PREFIX": "screening",
         # Failed attempts only; "N per period" separated by ";". No account is ever locked.

@@ -1,5 +1,6 @@
 """Imports every feature's models so the metadata knows all tables (migrations, tests)."""
 
+from screening.audit import immutable  # noqa: F401 - the audit trigger comes with its table
 from screening.audit.models import AuditEntry, AuditHead
 from screening.auth.models import Cohort, Faculty, MfaCredential, RecoveryCode, User
 from screening.campaigns.models import (

@@ -57,6 +57,40 @@ def run_once(app: Flask) -> tuple[int, int, int]:
     return escalated, sent, failed
 
 
+def anchor_round(app: Flask) -> bool:
+    """Anchor the audit chain heads to the configured file; alert admins on a mismatch.
+
+    Returns True when the chains matched (and were anchored).
+    """
+    from screening.audit.anchoring import anchor_to_file
+    from screening.audit.services import AnchorError
+    from screening.notify.services import alert_admins
+
+    path = Path(app.config["AUDIT_ANCHOR_PATH"])
+    with new_session(app) as session:
+        try:
+            result = anchor_to_file(session, path)
+        except (AnchorError, OSError) as exc:
+            app.logger.error("audit anchor file %s unusable: %s", path, exc)
+            alert_admins(session, "system.anchor", "/audit/")
+            session.commit()
+            return False
+        if result.broken:
+            for report in result.broken:
+                app.logger.error(
+                    "audit chain %s does not match %s: BROKEN at %s: %s",
+                    report.chain,
+                    path,
+                    report.first_broken_seq,
+                    report.reason,
+                )
+            alert_admins(session, "system.anchor", "/audit/")
+            session.commit()
+            return False
+        session.rollback()  # anchoring only read
+    return True
+
+
 @click.group("notify")
 def notify_group() -> None:
     """Notifications."""
@@ -137,8 +171,12 @@ def worker_command() -> None:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    next_anchor = 0.0
     while running["on"]:
         try:
+            if time.monotonic() >= next_anchor:
+                anchor_round(app)
+                next_anchor = time.monotonic() + float(app.config["AUDIT_ANCHOR_INTERVAL_SECONDS"])
             escalated, sent, failed = run_once(app)
         except Exception as exc:  # a database outage: log it and try again next round
             app.logger.error("worker round failed: %s", type(exc).__name__, exc_info=exc)
