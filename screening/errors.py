@@ -9,6 +9,7 @@ from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from screening.audit import security
 from screening.auth.passwords import HasherBusy
 
 log = logging.getLogger(__name__)
@@ -100,6 +101,7 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e: CSRFError) -> tuple[str, int]:
+        security.refused(app, security.CSRF_FAILED, "route", request.endpoint or "-")
         return _render(
             400,
             _("The form expired"),
@@ -114,6 +116,7 @@ def init_app(app: Flask) -> None:
         code = e.code or 500
         if code < 400:
             return e
+        _security_event(app, code)
         messages = {
             400: (_("Bad request"), _("The request could not be understood.")),
             403: (_("Not allowed"), _("You do not have access to this page.")),
@@ -156,6 +159,20 @@ def init_app(app: Flask) -> None:
     app.after_request(security_headers)
     app.before_request(refuse_oversized)
     app.before_request(refuse_nul)
+
+
+def _security_event(app: Flask, code: int) -> None:
+    """Denied routes (403), denied objects (a 404 a view marked) and rate-limit trips (429)."""
+    from flask import g
+
+    marked = g.pop("security_event", None)
+    if marked is not None:
+        action, target_type, target_id = marked
+        security.refused(app, action, target_type, target_id)
+    elif code == 403:
+        security.refused(app, security.ACCESS_DENIED, "route", request.endpoint or "-")
+    elif code == 429:
+        security.refused(app, security.RATE_LIMITED, "route", request.endpoint or "-")
 
 
 def refuse_oversized() -> None:

@@ -36,6 +36,7 @@ EXPECTED: dict[str, object] = {
     "admin.assignments": {"admin"},
     "admin.faculties": {"admin"},
     "audit.index": {"admin"},
+    "audit.security_events": {"admin"},
     "campaigns.index": {"admin"},
     "campaigns.create": {"admin"},
     "campaigns.detail": {"admin"},

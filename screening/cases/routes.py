@@ -14,6 +14,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening import db
+from screening.audit import security
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Faculty, Role, User
@@ -56,6 +57,8 @@ def _case(case_id: int) -> Case:
         return services.get_case(db.session(), current_user, case_id)
     except services.CaseError as exc:
         if exc.code == "scope":
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            security.refused(app, security.OUT_OF_SCOPE_CASE, "case", case_id)
             abort(redirect(url_for("cases.break_glass", case_id=case_id)))
         abort(404)
 

@@ -11,6 +11,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 
+from screening.audit.security import check_burst
 from screening.audit.services import append as audit
 from screening.cases import academic
 from screening.cases.services import escalate
@@ -52,6 +53,7 @@ def run_once(app: Flask) -> tuple[int, int, int]:
                 alert=False,
             )
             mark_reminded(assignment, day)
+        check_burst(session, app.config)  # every security.* event, whoever wrote it
         session.commit()
     sent, failed = deliver(app.extensions["sessionmaker"], _settings(app), now)
     return escalated, sent, failed

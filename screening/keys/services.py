@@ -38,12 +38,14 @@ class UnreadableText(str):
     """A sealed value that could not be opened; pages show it as unreadable and go on."""
 
     unreadable = True
+    #: The security event's reference when the value failed its integrity check (not shredded).
+    ref: str | None = None
 
     def __html__(self) -> str:
         """In an HTML page the marker renders as the translated "unreadable" badge."""
         from screening.keys.display import badge
 
-        return str(badge())
+        return str(badge(self.ref))
 
 
 UNREADABLE = UnreadableText("\u2014")
@@ -238,11 +240,40 @@ class Vault:
         version = int(getattr(row, "seal_version", 0) or 0) if versioned(row) else 0
         try:
             return self._open_strict(session, subject_id, where, row, version)
-        except (UnreadableError, KeyMissingError):
+        except KeyMissingError:  # shredded: expected, not an attack
             log.warning(
                 "sealed value unreadable: %s.%s row %s", where.table, where.column, row_ref(row, 0)
             )
             return UNREADABLE if where.kind == "text" else None
+        except UnreadableError:
+            ref = self._integrity_failed(session, where, row)
+            if where.kind != "text":
+                return None
+            marker = UnreadableText(UNREADABLE)
+            marker.ref = ref
+            return marker
+
+    def _integrity_failed(self, session: Session, where: Place, row: object) -> str:
+        """Log and audit a sealed value that failed authentication; return its reference."""
+        from screening.audit.security import INTEGRITY_FAILED, reference, write_later
+
+        ref = reference()
+        log.warning(
+            "sealed value unreadable: %s.%s row %s (integrity check failed, ref %s)",
+            where.table,
+            where.column,
+            row_ref(row, 0),
+            ref,
+        )
+        write_later(
+            session.info["app"],
+            INTEGRITY_FAILED,
+            actor_id=None,
+            target_type=f"{where.table}.{where.column}"[:32],
+            target_id=row_ref(row, 0),
+            reason=f"ref {ref}",
+        )
+        return ref
 
     def shred(self, session: Session, subject_id: int) -> bool:
         """Destroy the person's data key for good; True if there was one to destroy."""

@@ -25,9 +25,11 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from screening import db
+from screening.audit import security
 from screening.audit.services import append as audit
 from screening.auth.access import roles_required
 from screening.auth.models import Role
+from screening.campaigns.models import Assignment
 from screening.campaigns.services import assignments_for
 from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
@@ -68,6 +70,8 @@ def _assignment(assignment_id: int) -> Any:
     try:
         return services.get_assignment(db.session(), current_user, assignment_id)
     except services.FlowError:
+        if db.session().get(Assignment, assignment_id) is not None:
+            security.denied("assignment", assignment_id)  # another student's: audited
         abort(404)
 
 
@@ -284,6 +288,8 @@ def take(assignment_id: int) -> str | Response | tuple[str, int]:
 def _submission(assignment: Any, submission_id: int) -> Submission:
     submission = db.session().get(Submission, submission_id)
     if submission is None or submission.assignment_id != assignment.id:
+        if submission is not None:
+            security.denied("submission", submission_id)  # another's: audited
         abort(404)
     return submission
 

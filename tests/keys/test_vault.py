@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening import create_app
+from screening.audit.models import AuditEntry
 from screening.auth.models import User
 from screening.auth.services import person
 from screening.crypto import KeyRing
 from screening.keys.services import vault_of
+from screening.notify.system import join_alerts
 from screening.startup import StartupError
 from tests.conftest import app_config
 
@@ -77,8 +80,17 @@ def test_a_tampered_name_shows_an_unreadable_badge_and_logs_only_the_row(
     assert 'class="badge unreadable-badge"' in page and "Unreadable" in page
     assert "李老师秘密姓名" not in page
     lines = [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
-    assert lines == [f"sealed value unreadable: users.name row {staff.id}"]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"sealed value unreadable: users.name row {staff.id} (integrity")
     assert "李老师" not in caplog.text
+    # An integrity failure, not a shred: a security event whose reference the page shows.
+    ref = lines[0].rsplit("ref ", 1)[1].rstrip(")")
+    assert f"Unreadable (reference {ref})" in page
+    join_alerts(client.application)
+    db.expire_all()
+    event = db.scalar(select(AuditEntry).where(AuditEntry.action == "security.integrity_failed"))
+    assert event is not None and event.reason == f"ref {ref}"
+    assert (event.target_type, event.target_id) == ("users.name", str(staff.id))
 
 
 def test_the_badge_is_translated(client: FlaskClient, logged_in, make_user, db: Session) -> None:
