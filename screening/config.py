@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -115,6 +116,14 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if app.config["ENVIRONMENT"] == "development":
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
+    if app.config["ENVIRONMENT"] == "production" and not app.config.get("TRUSTED_HOSTS"):
+        # Only the site's own name is served; any other Host header is a 400 (host-header
+        # attacks on links built from the request). Loopback names stay, for health checks
+        # on the host itself: no link can point elsewhere through them.
+        # SCREENING_TRUSTED_HOSTS='["a.example.edu", "b.example.edu"]' sets the list instead.
+        host = urlsplit(str(app.config["BASE_URL"])).hostname
+        if host:
+            app.config["TRUSTED_HOSTS"] = sorted({host, "127.0.0.1", "localhost"})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_secret(instance_path)
     if app.config["ENVIRONMENT"] == "test" and not app.config.get("SECRET_KEY"):

@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask, Response, render_template, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter, Map
 
 from screening.audit import security
 from screening.auth.passwords import HasherBusy
@@ -26,6 +27,10 @@ CSP = (
 
 
 def _render(code: int, title: str, message: str, **extra: Any) -> tuple[str, int]:
+    from flask.globals import request_ctx
+
+    if request_ctx.url_adapter is None:  # an untrusted Host header: no URL can be built
+        return f"{code} {title}", code
     page = render_template("errors/error.html", code=code, title=title, message=message, **extra)
     return page, code
 
@@ -95,9 +100,24 @@ def _failure_page(e: Exception) -> Response:
     return response
 
 
+class BoundedIntConverter(IntegerConverter):
+    """`<int:...>` with the range of the database's integer ids: a larger number is a 404.
+
+    PostgreSQL's INTEGER ends at 2^31 - 1; a larger id would fail in the query (a 500) instead
+    of simply naming no row. Registered as the app's `int` converter, so every route uses it.
+    """
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("min", 0)
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
 def init_app(app: Flask) -> None:
-    """Register error handlers and the header hook."""
+    """Register error handlers, the header hook and the bounded id converter."""
     from flask_babel import gettext as _
+
+    app.url_map.converters["int"] = BoundedIntConverter  # before any blueprint adds a rule
 
     @app.errorhandler(CSRFError)
     def csrf_error(_e: CSRFError) -> tuple[str, int]:
@@ -210,7 +230,9 @@ def security_headers(response: Response) -> Response:
     headers["Permissions-Policy"] = "camera=(), microphone=(), geolocation=()"
     if current_app.config["ENVIRONMENT"] == "production":
         headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
-    if response.mimetype == "text/html":
+    if request.endpoint != "static":
+        # Pages, downloads and exports alike (register CSV/XLSX, statistics CSV, a student's
+        # answers): nothing dynamic may stay in a browser's or a proxy's cache.
         headers["Cache-Control"] = "no-store"
     return response
 
