@@ -29,6 +29,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "DATABASE_ECHO": False,
         "KEYRING_PATH": str(instance_path / "keyring.json"),
         "KEYRING_ENV": None,  # name of an environment variable holding the key ring
+        # Seconds between looks at the key-ring file while serving (a swapped or missing file
+        # is reported, a rotated one taken up, within this time).
+        "KEYRING_REFRESH_SECONDS": 30,
         "QUESTIONNAIRES_PATH": str(Path(__file__).resolve().parent.parent / "questionnaires"),
         "BASE_URL": "http://127.0.0.1:5000",
         "LANGUAGES": ["zh_Hans", "en"],

@@ -83,7 +83,7 @@ def load_keys(app: Flask) -> None:
     if app.extensions.get("startup_error"):
         return
     try:
-        vault = Vault(read_ring(app))
+        vault = Vault(read_ring(app), float(app.config.get("KEYRING_REFRESH_SECONDS", 30)))
         app.extensions["vault"] = vault
         check_ring(app, vault)
     except (KeyRingError, StartupError) as exc:

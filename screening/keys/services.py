@@ -61,8 +61,10 @@ class Vault:
     #: Seconds between looks at the key-ring file for a KEK added by `keys rotate`.
     refresh_interval = 30.0
 
-    def __init__(self, ring: KeyRing) -> None:
+    def __init__(self, ring: KeyRing, refresh_interval: float | None = None) -> None:
         self.ring = ring
+        if refresh_interval is not None:
+            self.refresh_interval = refresh_interval
         self._next_refresh = time.monotonic() + self.refresh_interval
         self._refresh_lock = threading.Lock()
         #: What is wrong with the key-ring file now (None when it matches), reported once.
