@@ -97,6 +97,8 @@ SECURITY_ACTIONS = (
 class SecurityFilterForm(FilterForm):
     """The type filter of the security view (a GET form without a token, as above)."""
 
+    action = SelectField(_l("Type"), default="")
+
 
 @bp.route("/security")
 @roles_required(Role.ADMIN)

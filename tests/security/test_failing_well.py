@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, event, func, select
 from sqlalchemy.orm import Session
 
 from screening.campaigns.models import Assignment
@@ -25,12 +27,22 @@ def _start(client: FlaskClient, db: Session, student: Any) -> Assignment:
     return assignment
 
 
-def _database_down(app: Flask) -> None:
+@pytest.fixture
+def swapped_engines(app: Flask) -> Iterator[list[Engine]]:
+    """Engines a test binds the app's sessions to; disposed (connections closed) afterwards."""
+    engines: list[Engine] = []
+    yield engines
+    for engine in engines:
+        engine.dispose()
+
+
+def _database_down(app: Flask, engines: list[Engine]) -> None:
     """From now on every new session of the app gets a connection refused."""
-    app.extensions["sessionmaker"].configure(bind=create_engine(REFUSED_URL))
+    engines.append(create_engine(REFUSED_URL))
+    app.extensions["sessionmaker"].configure(bind=engines[-1])
 
 
-def _read_only(app: Flask) -> None:
+def _read_only(app: Flask, engines: list[Engine]) -> None:
     """From now on the app's database answers reads but refuses every write (a full disk)."""
     url = PG_URL.replace("postgresql://", "postgresql+psycopg://") if PG_URL else None
     engine = create_engine(url or app.config["DATABASE_URL"])
@@ -46,6 +58,7 @@ def _read_only(app: Flask) -> None:
         if PG_URL:
             dbapi_connection.commit()
 
+    engines.append(engine)
     app.extensions["sessionmaker"].configure(bind=engine)
 
 
@@ -78,12 +91,12 @@ def test_a_failed_submission_says_the_answers_are_kept_in_chinese(
 
 
 def test_database_refusing_connections_answers_503_with_retry_after(
-    app: Flask, client: FlaskClient, logged_in, make_campaign, db: Session
+    app: Flask, client: FlaskClient, logged_in, make_campaign, db: Session, swapped_engines
 ) -> None:
     make_campaign(["phq9"])
     student = logged_in("student")
     assignment = _start(client, db, student)
-    _database_down(app)
+    _database_down(app, swapped_engines)
     page = client.post(
         f"/screening/{assignment.id}/take",
         data={**phq9(q1=1), "token": "d1", "action": "submit"},
@@ -98,9 +111,11 @@ def test_database_refusing_connections_answers_503_with_retry_after(
     assert client.get("/healthz").status_code == 503
 
 
-def test_healthz_fails_when_the_database_cannot_write(app: Flask, client: FlaskClient) -> None:
+def test_healthz_fails_when_the_database_cannot_write(
+    app: Flask, client: FlaskClient, swapped_engines
+) -> None:
     assert client.get("/healthz").status_code == 200
     assert client.get("/healthz").status_code == 200  # the probe row is updated in place
-    _read_only(app)
+    _read_only(app, swapped_engines)
     answer = client.get("/healthz")
     assert answer.status_code == 503 and answer.json == {"status": "unavailable"}
