@@ -11,7 +11,9 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import Flask
 from sqlalchemy import func, select
@@ -153,12 +155,12 @@ def count_since(session: Session, since: datetime) -> int:
     return int(session.scalar(query) or 0)
 
 
-def check_burst(session: Session, config: dict[str, object] | object) -> bool:
+def check_burst(session: Session, config: Mapping[str, Any]) -> bool:
     """Alert admins when security events in the window reach the threshold; True if so."""
     from screening.notify.services import alert_admins
 
-    threshold = int(config["SECURITY_BURST_THRESHOLD"])  # type: ignore[index]
-    minutes = int(config["SECURITY_BURST_MINUTES"])  # type: ignore[index]
+    threshold = int(config["SECURITY_BURST_THRESHOLD"])
+    minutes = int(config["SECURITY_BURST_MINUTES"])
     if count_since(session, utcnow() - timedelta(minutes=minutes)) < threshold:
         return False
     if alert_admins(session, "security.burst", "/admin/audit/security"):
