@@ -82,7 +82,7 @@ def _features(app: Flask) -> None:
     from screening.campaigns.routes import bp as campaigns_bp
     from screening.cases.admin_routes import bp as caseadmin_bp
     from screening.cases.routes import bp as cases_bp
-    from screening.keys import display
+    from screening.keys import display, watch
     from screening.notify.routes import bp as notify_bp
     from screening.referrals.routes import bp as referrals_bp
     from screening.responses import record_routes as _record  # noqa: F401 - adds its routes to bp
@@ -92,6 +92,7 @@ def _features(app: Flask) -> None:
 
     templating.init_app(app)
     display.init_app(app)
+    watch.init_app(app)
     app.register_blueprint(main.bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(mfa_bp)

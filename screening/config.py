@@ -6,6 +6,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask
 
@@ -28,6 +29,9 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "DATABASE_ECHO": False,
         "KEYRING_PATH": str(instance_path / "keyring.json"),
         "KEYRING_ENV": None,  # name of an environment variable holding the key ring
+        # Seconds between looks at the key-ring file while serving (a swapped or missing file
+        # is reported, a rotated one taken up, within this time).
+        "KEYRING_REFRESH_SECONDS": 30,
         "QUESTIONNAIRES_PATH": str(Path(__file__).resolve().parent.parent / "questionnaires"),
         "BASE_URL": "http://127.0.0.1:5000",
         "LANGUAGES": ["zh_Hans", "en"],
@@ -63,6 +67,14 @@ def defaults(instance_path: Path) -> dict[str, Any]:
         "WORKER_INTERVAL_SECONDS": 30,
         "RECORD_SHOW_STAFF_NAMES": False,  # students see who looked by role; True adds names
         "RETENTION_MINIMUM_DAYS": {},  # per category, raising screening.retention.policy floors
+        # The worker appends the audit chain heads here: keep it off the database's disk (a
+        # mount backed up elsewhere, or a file shipped to another host) so both cannot be
+        # rewritten together.
+        "AUDIT_ANCHOR_PATH": str(instance_path / "audit-anchors.jsonl"),
+        "AUDIT_ANCHOR_INTERVAL_SECONDS": 3600,
+        # Admins are alerted when this many security.* audit events happen within the window.
+        "SECURITY_BURST_THRESHOLD": 50,
+        "SECURITY_BURST_MINUTES": 10,
         "RATELIMIT_STORAGE_URI": "memory://",  # redis://host:6379/0 to share between workers
         "RATELIMIT_KEY_PREFIX": "screening",
         # Failed log-ins, counted in the database (atomic, shared by every worker and host):
@@ -138,6 +150,14 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     if app.config["ENVIRONMENT"] == "development":
         app.config["SESSION_COOKIE_SECURE"] = False
         app.config["REMEMBER_COOKIE_SECURE"] = False
+    if app.config["ENVIRONMENT"] == "production" and not app.config.get("TRUSTED_HOSTS"):
+        # Only the site's own name is served; any other Host header is a 400 (host-header
+        # attacks on links built from the request). Loopback names stay, for health checks
+        # on the host itself: no link can point elsewhere through them.
+        # SCREENING_TRUSTED_HOSTS='["a.example.edu", "b.example.edu"]' sets the list instead.
+        host = urlsplit(str(app.config["BASE_URL"])).hostname
+        if host:
+            app.config["TRUSTED_HOSTS"] = sorted({host, "127.0.0.1", "localhost"})
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = read_secret(instance_path)
     if app.config["ENVIRONMENT"] == "test" and not app.config.get("SECRET_KEY"):

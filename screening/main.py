@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, redirect, render_template, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
-from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from screening import db
@@ -36,9 +35,15 @@ def home() -> str:
 @bp.route("/healthz")
 @public
 def healthz() -> tuple[Response, int]:
-    """Health check for load balancers: the database answers."""
+    """Health check for load balancers: the database answers and can commit a write."""
+    from screening.health import check_writes
+
+    session = db.session()
     try:
-        db.session().execute(text("SELECT 1"))
-    except Exception:
+        db.for_writing(session)
+        check_writes(session)
+    except Exception as exc:  # unreachable, read-only, disk full: take this host out
+        db.discard(session)
+        current_app.logger.error("health check failed: %s", type(exc).__name__)
         return jsonify(status="unavailable"), 503
     return jsonify(status="ok"), 200

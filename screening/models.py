@@ -1,5 +1,6 @@
 """Imports every feature's models so the metadata knows all tables (migrations, tests)."""
 
+from screening.audit import immutable  # noqa: F401 - the audit trigger comes with its table
 from screening.audit.models import AuditEntry, AuditHead
 from screening.auth.models import Cohort, Faculty, MfaCredential, RecoveryCode, User
 from screening.auth.security_models import AttemptCounter, LoginFailure, PasswordReset
@@ -18,6 +19,7 @@ from screening.cases.models import (
     OnCallShift,
     TierMapping,
 )
+from screening.health import HealthBeat
 from screening.keys.models import KekCheck, ShredRecord, SubjectKey
 from screening.notify.models import Alert, OutboxMessage
 from screening.referrals.models import (
@@ -56,6 +58,7 @@ __all__ = [
     "CrisisResource",
     "Draft",
     "Faculty",
+    "HealthBeat",
     "InstrumentEnablement",
     "KekCheck",
     "LegalHold",

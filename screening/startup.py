@@ -53,18 +53,46 @@ def check_ring(app: Flask, vault: Vault) -> None:
         )
 
 
+REAPPLY_HINT = "flask --app wsgi keys reapply-shreds"
+
+
+def check_shreds(app: Flask) -> None:
+    """Refuse to serve while a shredded person's data key is readable again (a restore)."""
+    from screening.db import new_session
+    from screening.keys.shredding import LedgerError, ledger_ids, not_applied
+
+    with new_session(app) as session:
+        try:
+            back = not_applied(session, ledger_ids(session))
+        except LedgerError as exc:
+            raise StartupError(
+                f"The shred ledger cannot be read: {exc} Restore it from the key-ring backups, "
+                f"then run `{REAPPLY_HINT}`."
+            ) from exc
+    if back:
+        shown = ", ".join(str(i) for i in back[:20]) + (" ..." if len(back) > 20 else "")
+        raise StartupError(
+            f"{len(back)} shredded people have a readable data key in this database again "
+            f"(user ids {shown}), as after restoring a backup made before they were shredded. "
+            f"Run `{REAPPLY_HINT}` before starting the app, so their data stays erased."
+        )
+
+
 def load_keys(app: Flask) -> None:
     """Load the key ring and check it, or stop with a message (commands check it themselves)."""
     if app.extensions.get("startup_error"):
         return
     try:
-        vault = Vault(read_ring(app))
+        vault = Vault(read_ring(app), float(app.config.get("KEYRING_REFRESH_SECONDS", 30)))
         app.extensions["vault"] = vault
         check_ring(app, vault)
     except (KeyRingError, StartupError) as exc:
         app.extensions["startup_error"] = str(exc)
         if not deferred():
             raise StartupError(str(exc)) from exc
+        return
+    if not deferred():  # commands (reapply-shreds above all) must run to repair this
+        check_shreds(app)
 
 
 def require_ready(app: Flask) -> None:

@@ -72,6 +72,10 @@ ALERT_LABELS = {
     "class.help": _l("The counselling centre asks your help to reach a student"),
     "reminder": _l("Reminder"),
     "security.login": _l("Log-in attack: an account was throttled or passwords sprayed"),
+    "system.keyring": _l("Key ring problem: action needed"),
+    "system.delivery": _l("Crisis alerts cannot be delivered"),
+    "system.anchor": _l("Audit log does not match its anchor"),
+    "security.burst": _l("Burst of security events"),
 }
 EVENT_LABELS = {
     "opened": _l("Opened"),

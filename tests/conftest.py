@@ -118,8 +118,11 @@ def app_config(instance: Path, **extra: Any) -> dict[str, Any]:
 @pytest.fixture
 def app(instance: Path) -> Iterator[Flask]:
     """The app on a fresh database."""
+    from screening.notify.system import join_alerts
+
     application = create_app(app_config(instance))
     yield application
+    join_alerts(application)  # alerts and security events written by threads finish first
     application.extensions["engine"].dispose()
 
 

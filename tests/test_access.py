@@ -48,6 +48,7 @@ EXPECTED: dict[str, object] = {
     "audit.export": {"admin"},
     "audit.verify_chains": {"admin"},
     "admin.keys": {"admin"},
+    "audit.security_events": {"admin"},
     "campaigns.index": {"admin"},
     "campaigns.create": {"admin"},
     "campaigns.detail": {"admin"},

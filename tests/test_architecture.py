@@ -60,6 +60,8 @@ REQUEST_GLUE = {
     "screening/auth/access.py",
     "screening/auth/sessions.py",
     "screening/auth/throttle.py",
+    # Security events name the refused request (path, address) and note it once per request.
+    "screening/audit/security.py",
 }
 
 
@@ -208,7 +210,8 @@ LEVELS = {
 #: Foundation packages and modules: they import no feature (exceptions listed below).
 FOUNDATION = {
     "audit", "backup", "config", "crypto", "csvexport", "csvimport", "db", "errors", "forms",
-    "i18n", "instruments", "keys", "logs", "notify", "sqlite_writer", "startup", "templating",
+    "health", "i18n", "instruments", "keys", "logs", "notify", "sqlite_writer", "startup",
+    "templating",
 }  # fmt: skip
 #: Top modules may call any feature: the composition root, blueprints, forms, commands.
 TOP = {"__init__.py", "main.py", "demo.py", "devserver.py", "setup.py", "models.py", "forms.py"}

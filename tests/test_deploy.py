@@ -136,6 +136,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         env = dict(
             inst.env,
             SCREENING_TRUSTED_PROXIES="1",
+            SCREENING_BASE_URL=f"https://{HOST}",  # its host is the only one served
             SCREENING_LOGIN_ADDRESS_ATTEMPTS="3",
         )
         with harness.gunicorn(env, workers=1, threads=2) as server:
@@ -224,9 +225,12 @@ def test_a_forged_forwarded_for_header_does_not_escape_the_address_limit(site: S
 
 def test_a_body_over_two_mib_is_refused_before_the_app(site: Site) -> None:
     client = site.https()
-    status, _, _ = client.request("POST", "/auth/login", {"login": "x" * (3 * 1024 * 1024)})
+    status, body, headers = client.request(
+        "POST", "/auth/login", {"login": "x" * (3 * 1024 * 1024)}
+    )
     client.close()
     assert status == 413
+    _nginx_page_is_hardened(body, headers)
 
 
 def test_static_files_are_served_by_nginx_with_nosniff(site: Site) -> None:
@@ -236,3 +240,37 @@ def test_static_files_are_served_by_nginx_with_nosniff(site: Site) -> None:
     client.close()
     assert status == 200 and body == css.read_text(encoding="utf-8")
     assert headers.get("X-Content-Type-Options") == "nosniff"
+    assert "frame-ancestors 'none'" in headers.get("Content-Security-Policy", "")
+    assert headers.get("Strict-Transport-Security", "").startswith("max-age=")
+    assert headers.get("Referrer-Policy") == "same-origin"
+    assert headers.get("Server") == "nginx"  # no version
+
+
+def _nginx_page_is_hardened(body: str, headers: dict[str, str]) -> None:
+    """An answer nginx made itself: the app's security headers, no nginx page or version."""
+    assert headers.get("Server") == "nginx"
+    assert "nginx" not in body and "12356" in body
+    assert "default-src 'self'" in headers.get("Content-Security-Policy", "")
+    assert headers.get("Strict-Transport-Security", "").startswith("max-age=")
+    assert headers.get("Referrer-Policy") == "same-origin"
+    assert headers.get("X-Content-Type-Options") == "nosniff"
+
+
+def test_nginx_own_404_carries_the_security_headers(site: Site) -> None:
+    client = site.https()
+    status, body, headers = client.request("GET", "/static/no-such-file.css")
+    client.close()
+    assert status == 404
+    _nginx_page_is_hardened(body, headers)
+
+
+def test_the_app_answers_only_its_own_host_name(site: Site) -> None:
+    client = Client("127.0.0.1", site.https_port, tls=site.tls, headers={"Host": "evil.example"})
+    status, _, _ = client.request("GET", "/auth/login")
+    client.close()
+    assert status == 400
+    client = site.https()
+    status, _, headers = client.request("GET", "/cases/99999999999")
+    client.close()
+    assert status in (302, 404)  # beyond any id: never a server error
+    assert "Server" in headers and headers["Server"] == "nginx"

@@ -21,12 +21,14 @@ from wtforms import DateField, SelectField, StringField
 from wtforms.validators import Length, Optional
 
 from screening import db
+from screening.audit import security
 from screening.audit.models import AuditEntry
 from screening.audit.services import record_reading, verify
 from screening.auth.access import roles_required
 from screening.auth.models import Faculty, Role, User
 from screening.auth.services import find_by_login, person, vault_of
 from screening.csvexport import to_csv
+from screening.db import utcnow
 from screening.forms import choices
 from screening.templating import register_nav
 
@@ -118,6 +120,7 @@ TARGET_LABELS: dict[str, Any] = {
 }
 
 register_nav("audit.index", _l("Audit log"), {"admin"})
+register_nav("audit.security_events", _l("Security events"), {"admin"})
 
 
 def action_label(code: str) -> str:
@@ -368,4 +371,65 @@ def verify_chains() -> str:
         export_url=url_for("audit.export"),
         verify_form=VerifyForm(formdata=None),
         reports=reports,
+    )
+
+
+#: Security events the filter always offers; any other security.* action found is offered too.
+SECURITY_ACTIONS = (
+    security.ACCESS_DENIED,
+    security.OUT_OF_SCOPE_CASE,
+    security.CSRF_FAILED,
+    security.RATE_LIMITED,
+    security.INTEGRITY_FAILED,
+    "security.mfa_failed",
+    "security.login_throttled",
+    "security.password_spray",
+)
+
+
+class SecurityFilterForm(FilterForm):
+    """The type filter of the security view (a GET form without a token, as above)."""
+
+    action = SelectField(_l("Type"), default="")
+
+
+@bp.route("/security")
+@roles_required(Role.ADMIN)
+def security_events() -> str:
+    """Recent security events of every kind, counts of the last day, optionally one type."""
+    s = db.session()
+    is_security = AuditEntry.action.startswith(security.PREFIX, autoescape=True)
+    seen = set(s.scalars(select(AuditEntry.action).where(is_security).distinct()))
+    kinds = sorted(set(SECURITY_ACTIONS) | seen)
+    form = SecurityFilterForm(request.args)
+    form.action.choices = choices(
+        [("", str(_l("All security events")))] + [(k, action_label(k)) for k in kinds]
+    )
+    query = (
+        select(AuditEntry, User.username)
+        .outerjoin(User, User.id == AuditEntry.actor_id)
+        .where(is_security)
+    )
+    if form.validate() and form.action.data:
+        query = query.where(AuditEntry.action == form.action.data)
+    rows = s.execute(query.order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(PAGE)).all()
+    day = utcnow() - timedelta(days=1)
+    counts = dict(
+        s.execute(
+            select(AuditEntry.action, func.count())
+            .where(is_security, AuditEntry.at >= day)
+            .group_by(AuditEntry.action)
+        ).all()
+    )
+    config = current_app.config
+    minutes = int(config["SECURITY_BURST_MINUTES"])
+    recent = security.count_since(s, utcnow() - timedelta(minutes=minutes))
+    return render_template(
+        "audit/security.html",
+        form=form,
+        rows=rows,
+        counts=[(k, counts.get(k, 0)) for k in kinds],
+        recent=recent,
+        threshold=int(config["SECURITY_BURST_THRESHOLD"]),
+        minutes=minutes,
     )

@@ -52,17 +52,13 @@ def set_contact(session: Session, user: User, contact: Contact) -> None:
     if not contact:
         user.contact_sealed, user.phone_index = None, None
         return
-    user.contact_sealed = vault.seal_data(
-        session, user.id, "users", "contact", user.id, asdict(contact)
-    )
+    vault.seal(session, user.id, user, {User.contact_sealed: asdict(contact)})
     user.phone_index = vault.index(blind.PHONE, contact.phone) if contact.phone else None
 
 
 def contact_of(session: Session, user: User) -> Contact:
     """Open a user's contact fields (callers showing them to staff must audit the view)."""
-    data = vault_of(session).open_data(
-        session, user.id, "users", "contact", user.id, user.contact_sealed
-    )
+    data = vault_of(session).open(session, user.id, User.contact_sealed, user)
     if not data:
         return Contact()
     known = {f.name for f in fields(Contact)}

@@ -19,7 +19,6 @@ from screening.keys.services import vault_of
 ISSUER = "Screening"
 RECOVERY_CODES = 10
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # 32 symbols, none mistaken for another
-TABLE = "mfa_credentials"
 
 
 class MfaError(ValueError):
@@ -47,9 +46,7 @@ def enrolled(session: Session, user: User) -> bool:
 
 
 def _secret(session: Session, cred: MfaCredential) -> str:
-    opened = vault_of(session).open(
-        session, cred.user_id, TABLE, "secret", cred.user_id, cred.secret_sealed
-    )
+    opened = vault_of(session).open(session, cred.user_id, MfaCredential.secret_sealed, cred)
     if not opened or getattr(opened, "unreadable", False):
         raise MfaError("unreadable")
     return str(opened)
@@ -61,11 +58,13 @@ def begin(session: Session, user: User, secret: str | None = None) -> str:
     if cred is not None and cred.confirmed_at is not None:
         raise MfaError("enrolled")
     secret = secret or pyotp.random_base32()
-    sealed = vault_of(session).seal(session, user.id, TABLE, "secret", user.id, secret)
+    new = cred is None
     if cred is None:
-        session.add(MfaCredential(user_id=user.id, secret_sealed=sealed))
-    else:
-        cred.secret_sealed, cred.last_step = sealed, None
+        cred = MfaCredential(user_id=user.id, seal_version=0)
+    cred.last_step = None
+    vault_of(session).seal(session, user.id, cred, {MfaCredential.secret_sealed: secret})
+    if new:
+        session.add(cred)  # after sealing: the row cannot be flushed without its secret
     session.flush()
     _audit(session, user, "mfa.begin")
     return secret

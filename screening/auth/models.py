@@ -12,13 +12,13 @@ from sqlalchemy import (
     Column,
     ForeignKey,
     Integer,
-    LargeBinary,
     String,
     Table,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from screening.db import Base, utcnow
+from screening.keys.sealed import sealed
 
 
 class Role(StrEnum):
@@ -91,17 +91,19 @@ class User(Base):
     student_number_index: Mapped[str | None] = mapped_column(String(64), unique=True)
     email_index: Mapped[str | None] = mapped_column(String(64), index=True)
     #: AES-GCM envelopes under the user's data key, bound to this row and column.
-    name_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    email_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    student_number_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    name_sealed: Mapped[bytes | None] = sealed("text")
+    email_sealed: Mapped[bytes | None] = sealed("text")
+    student_number_sealed: Mapped[bytes | None] = sealed("text")
     #: Contact data (phone, emergency contact, class, dorm) as one sealed JSON envelope.
-    contact_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    contact_sealed: Mapped[bytes | None] = sealed("json")
     #: HMAC blind index of the phone number: a counselor finds a student by phone.
     phone_index: Mapped[str | None] = mapped_column(String(64), index=True)
     #: The student's class counselor (辅导员), a staff account.
     class_counselor_id: Mapped[int | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL", use_alter=True)
     )
+    #: Raised by every sealed write; bound into the sealed values, so an old one cannot return.
+    seal_version: Mapped[int] = mapped_column(Integer, default=0)
     faculty_id: Mapped[int | None] = mapped_column(ForeignKey("faculties.id"), index=True)
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"), index=True)
     password_hash: Mapped[str | None] = mapped_column(String(255))
@@ -145,7 +147,9 @@ class MfaCredential(Base):
     user_id: Mapped[int] = mapped_column(
         ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
-    secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    secret_sealed: Mapped[bytes] = sealed("text", nullable=False)
+    #: Raised by every sealed write; bound into the sealed values, so an old one cannot return.
+    seal_version: Mapped[int] = mapped_column(Integer, default=0)
     #: Set when the user proved the authenticator works; until then enrolment is pending.
     confirmed_at: Mapped[datetime | None] = mapped_column()
     #: TOTP time step of the last accepted code: a code is accepted once, never again.

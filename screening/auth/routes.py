@@ -22,6 +22,7 @@ from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from screening import db
+from screening.audit import security
 from screening.auth import clock, mfa, policy, recovery, sessions, throttle
 from screening.auth.access import login_required, public
 from screening.auth.forms import (
@@ -101,6 +102,9 @@ def _login_page(form: LoginForm, status: int = 200) -> tuple[str, int]:
 
 
 def _throttled(form: LoginForm, retry_after: int) -> Response:
+    """The answer to a throttled log-in: the wait, the way out, and a security event."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    security.refused(app, security.RATE_LIMITED, "route", "auth.login")
     minutes = max(1, (retry_after + 59) // 60)
     flash(
         _("Too many wrong passwords for this account. Try again in %(n)d minutes.", n=minutes),

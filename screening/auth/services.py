@@ -159,28 +159,26 @@ def set_personal(
     vault = vault_of(session)
     if user.id is None:
         session.flush()
+    values: dict[Any, str] = {}
     if name is not None:
-        user.name_sealed = vault.seal(session, user.id, "users", "name", user.id, name)
+        values[User.name_sealed] = name
     if email is not None:
         email = email.strip()
-        user.email_sealed = vault.seal(session, user.id, "users", "email", user.id, email)
+        values[User.email_sealed] = email
         user.email_index = vault.index("email", email) if email else None
     if student_number is not None:
         student_number = student_number.strip()
-        user.student_number_sealed = vault.seal(
-            session, user.id, "users", "student_number", user.id, student_number
-        )
+        values[User.student_number_sealed] = student_number
+    vault.seal(session, user.id, user, values)
 
 
 def person(session: Session, user: User) -> Person:
     """Open a user's personal fields (callers showing a student to staff must audit the view)."""
     vault = vault_of(session)
     return Person(
-        name=vault.open(session, user.id, "users", "name", user.id, user.name_sealed),
-        email=vault.open(session, user.id, "users", "email", user.id, user.email_sealed),
-        student_number=vault.open(
-            session, user.id, "users", "student_number", user.id, user.student_number_sealed
-        ),
+        name=vault.open(session, user.id, User.name_sealed, user),
+        email=vault.open(session, user.id, User.email_sealed, user),
+        student_number=vault.open(session, user.id, User.student_number_sealed, user),
     )
 
 

@@ -67,8 +67,8 @@ def event(
     session.add(row)
     session.flush()
     if detail:
-        row.detail_sealed = vault_of(session).seal_data(
-            session, case.student_id, "case_events", "detail", row.id, dict(detail)
+        vault_of(session).seal(
+            session, case.student_id, row, {CaseEvent.detail_sealed: dict(detail)}
         )
     return row
 

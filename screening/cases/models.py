@@ -11,7 +11,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     String,
     UniqueConstraint,
     text,
@@ -19,6 +18,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, utcnow
+from screening.keys.sealed import sealed
 
 TIERS = ("crisis", "high", "moderate")
 #: A tier's place in the queue, most urgent first, as SQL the database computes and indexes.
@@ -117,7 +117,7 @@ class CaseEvent(Base):
     tier: Mapped[str | None] = mapped_column(String(16))
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
     tier_mapping_id: Mapped[int | None] = mapped_column(ForeignKey("tier_mappings.id"))
-    detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    detail_sealed: Mapped[bytes | None] = sealed("json")
 
 
 class OnCallShift(Base):
@@ -164,7 +164,7 @@ class BreakGlassGrant(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[datetime] = mapped_column()
-    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reason_sealed: Mapped[bytes | None] = sealed("text")
 
 
 class FollowUp(Base):

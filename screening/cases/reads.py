@@ -172,15 +172,8 @@ def short_reason(library: Library, detail: dict[str, Any] | None, locale: str) -
 def _name_and_number(session: Session, student: User) -> tuple[str, str]:
     """Only the two fields a queue row shows (not the e-mail address)."""
     vault = vault_of(session)
-    name = vault.open(session, student.id, "users", "name", student.id, student.name_sealed)
-    number = vault.open(
-        session,
-        student.id,
-        "users",
-        "student_number",
-        student.id,
-        student.student_number_sealed,
-    )
+    name = vault.open(session, student.id, User.name_sealed, student)
+    number = vault.open(session, student.id, User.student_number_sealed, student)
     return name or "", number or ""
 
 
@@ -225,9 +218,7 @@ def queue_rows(
         name, number = _name_and_number(session, student) if student else ("", "")
         event = opened.get(c.id)
         detail = (
-            vault.open_data(
-                session, c.student_id, "case_events", "detail", event.id, event.detail_sealed
-            )
+            vault.open(session, c.student_id, CaseEvent.detail_sealed, event)
             if event is not None
             else None
         )
@@ -301,9 +292,7 @@ def alert_cases(
     for c in cases:
         event = opened.get(c.id)
         detail = (
-            vault.open_data(
-                session, c.student_id, "case_events", "detail", event.id, event.detail_sealed
-            )
+            vault.open(session, c.student_id, CaseEvent.detail_sealed, event)
             if event is not None
             else None
         )

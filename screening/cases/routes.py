@@ -17,6 +17,7 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 
 from screening import db
+from screening.audit import security
 from screening.auth import mfa, stepup
 from screening.auth.access import roles_required
 from screening.auth.contact import dial
@@ -71,6 +72,8 @@ def _case(case_id: int) -> Case:
         return services.get_case(db.session(), current_user, case_id)
     except services.CaseError as exc:
         if exc.code == "scope":
+            app = current_app._get_current_object()  # type: ignore[attr-defined]
+            security.refused(app, security.OUT_OF_SCOPE_CASE, "case", case_id)
             abort(redirect(url_for("cases.break_glass", case_id=case_id)))
         abort(404)
 

@@ -173,8 +173,8 @@ def break_glass(session: Session, user: User, case_id: int, reason: str) -> Brea
     )
     session.add(grant)
     session.flush()
-    grant.reason_sealed = vault_of(session).seal(
-        session, case.student_id, "break_glass_grants", "reason", grant.id, reason.strip()
+    vault_of(session).seal(
+        session, case.student_id, grant, {BreakGlassGrant.reason_sealed: reason.strip()}
     )
     event(session, case, "break_glass", actor_id=user.id, detail={"text": reason.strip()})
     for uid in supervisors_for(session, case.faculty_id):
@@ -429,9 +429,7 @@ def history(session: Session, case: Case) -> list[Opened]:
     return [
         Opened(
             r,
-            vault.open_data(
-                session, case.student_id, "case_events", "detail", r.id, r.detail_sealed
-            ),
+            vault.open(session, case.student_id, CaseEvent.detail_sealed, r),
         )
         for r in rows
     ]

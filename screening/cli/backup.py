@@ -8,8 +8,9 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
-from screening import backup
+from screening import backup, db
 from screening.cli.common import ready
+from screening.db import new_session
 
 
 @click.group("backup")
@@ -33,16 +34,34 @@ def create_command(folder: Path) -> None:
 @backup_group.command("restore")
 @click.argument("file", type=click.Path(dir_okay=False, exists=True, path_type=Path))
 @click.option("--yes", is_flag=True, help="Confirm that the current data is to be replaced.")
+@click.option(
+    "--ledger",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Shred ledger to re-apply (default: shred-ledger.jsonl in the instance folder).",
+)
 @with_appcontext
-def restore_command(file: Path, yes: bool) -> None:
-    """Replace the database with FILE; then re-apply the shred ledger (see docs/keys.md)."""
+def restore_command(file: Path, yes: bool, ledger: Path | None) -> None:
+    """Replace the database with FILE, then re-apply the shred ledger before returning."""
+    from screening.keys.shredding import LedgerError, ledger_ids, ledger_path, reapply
+
     if not yes:
         raise click.ClickException("Restoring replaces all current data; add --yes to confirm.")
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     try:
-        backup.restore(current_app.extensions["engine"], file)
+        backup.restore(app.extensions["engine"], file)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from exc
-    click.echo(
-        "Database restored. Now run `flask --app wsgi keys reapply-shreds` so that students "
-        "shredded after this backup stay unreadable."
-    )
+    with new_session(app) as session:
+        path = ledger or ledger_path(session)
+        try:
+            ids = ledger_ids(session, path)
+        except LedgerError as exc:
+            raise click.ClickException(
+                f"Database restored, but the shred ledger cannot be read: {exc} The app will "
+                "not start until the shreds are re-applied: restore the ledger file and run "
+                "`flask --app wsgi keys reapply-shreds`."
+            ) from exc
+        count = reapply(session, ids)
+        db.complete(session)
+    where = str(path) if path.exists() else f"{path} (none yet: no shreds were recorded there)"
+    click.echo(f"Database restored. Re-applied {count} shreds from the shred ledger {where}.")

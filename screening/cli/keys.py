@@ -145,27 +145,39 @@ def audit_group() -> None:
     "--anchor",
     "anchor_file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
-    help="A line printed earlier by `audit anchor`; entries up to it must still match.",
+    help="Anchor file (default: AUDIT_ANCHOR_PATH, which the worker writes); entries up to "
+    "its last line must still match.",
 )
 @with_appcontext
 def verify_command(anchor_file: Path | None) -> None:
-    """Verify every chain; exit 1 when any is broken."""
-    from screening.audit.services import AnchorError, parse_anchor, verify
+    """Verify every chain, against the anchor file too; exit 1 when any is broken."""
+    from screening.audit import immutable
+    from screening.audit.anchoring import read_last
+    from screening.audit.services import AnchorError, verify
 
     ready()
-    anchor = None
-    if anchor_file is not None:
-        try:
-            anchor = parse_anchor(anchor_file.read_text(encoding="utf-8"))
-        except AnchorError as exc:
-            raise click.ClickException(str(exc)) from exc
-    reports = verify(db.session(), anchor=anchor)
+    path = anchor_file or Path(current_app.config["AUDIT_ANCHOR_PATH"])
+    try:
+        anchor = read_last(path)
+    except AnchorError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    session = db.session()
+    reports = verify(session, anchor=anchor)
     for r in reports:
         status = "OK" if r.ok else f"BROKEN at {r.first_broken_seq}: {r.reason}"
         click.echo(f"chain {r.chain}: {r.entries} entries, {status}")
     if not reports:
         click.echo("The audit log is empty.")
-    if any(not r.ok for r in reports):
+    if anchor is None:
+        click.echo(f"Anchor: none yet at {path} (the worker writes one every hour).")
+    else:
+        click.echo(f"Anchor: checked against the last line of {path}.")
+    guard = immutable.installed(session.connection())
+    if guard is None:
+        click.echo("Append-only trigger: not used on SQLite.")
+    else:
+        click.echo(f"Append-only trigger: {'present' if guard else 'MISSING'}.")
+    if any(not r.ok for r in reports) or guard is False:
         raise click.exceptions.Exit(1)
 
 

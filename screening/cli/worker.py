@@ -12,6 +12,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from screening import db
+from screening.audit.security import check_burst
 from screening.cases import academic
 from screening.cases.services import escalate
 from screening.cli.common import ready
@@ -47,6 +48,7 @@ def run_once(app: Flask) -> tuple[int, int, int]:
 
     now = utcnow()
     with new_session(app) as session:
+        app.extensions["vault"].maybe_refresh(session)  # a swapped or missing ring is alerted
         escalated = escalate(session, now)
         recover_stuck(session, now)
         for assignment, day in due_reminders(session, now):
@@ -58,12 +60,47 @@ def run_once(app: Flask) -> tuple[int, int, int]:
                 alert=False,
             )
             mark_reminded(assignment, day)
+        check_burst(session, app.config)  # every security.* event, whoever wrote it
         db.complete(session)
     sent, failed = deliver(app.extensions["sessionmaker"], _settings(app), now)
     from screening.cli.stats import release_once
 
     release_once(app)  # statistics release when due and safe; otherwise it waits
     return escalated, sent, failed
+
+
+def anchor_round(app: Flask) -> bool:
+    """Anchor the audit chain heads to the configured file; alert admins on a mismatch.
+
+    Returns True when the chains matched (and were anchored).
+    """
+    from screening.audit.anchoring import anchor_to_file
+    from screening.audit.services import AnchorError
+    from screening.notify.services import alert_admins
+
+    path = Path(app.config["AUDIT_ANCHOR_PATH"])
+    with new_session(app) as session:
+        try:
+            result = anchor_to_file(session, path)
+        except (AnchorError, OSError) as exc:
+            app.logger.error("audit anchor file %s unusable: %s", path, exc)
+            alert_admins(session, "system.anchor", "/audit/")
+            db.complete(session)
+            return False
+        if result.broken:
+            for report in result.broken:
+                app.logger.error(
+                    "audit chain %s does not match %s: BROKEN at %s: %s",
+                    report.chain,
+                    path,
+                    report.first_broken_seq,
+                    report.reason,
+                )
+            alert_admins(session, "system.anchor", "/audit/")
+            db.complete(session)
+            return False
+        db.discard(session)  # anchoring only read
+    return True
 
 
 @click.group("notify")
@@ -157,14 +194,22 @@ def worker_command() -> None:
     interval = int(app.config["WORKER_INTERVAL_SECONDS"])
     click.echo(f"Worker started: every {interval} s it escalates, queues reminders, sends e-mail.")
     told = _tell_mail(app, None, check=True)
+    next_anchor = 0.0
     while running["on"]:
-        escalated, sent, failed = run_once(app)
-        if purge_due(app, utcnow()):  # daily: personal data past its retention date
-            app.logger.info("worker: purged %s", run_purge(app, utcnow()).summary())
-        if escalated or sent or failed:
-            click.echo(f"worker: {escalated} escalated, {sent} sent, {failed} failed.")
-        # Probe the mail server only while e-mail is stuck, not on every quiet cycle.
-        told = _tell_mail(app, told, check=told is not None or (not sent and _queued(app) > 0))
+        try:
+            if time.monotonic() >= next_anchor:
+                anchor_round(app)
+                next_anchor = time.monotonic() + float(app.config["AUDIT_ANCHOR_INTERVAL_SECONDS"])
+            escalated, sent, failed = run_once(app)
+            if purge_due(app, utcnow()):  # daily: personal data past its retention date
+                app.logger.info("worker: purged %s", run_purge(app, utcnow()).summary())
+        except Exception as exc:  # a database outage: log it and try again next round
+            app.logger.error("worker round failed: %s", type(exc).__name__, exc_info=exc)
+        else:
+            if escalated or sent or failed:
+                click.echo(f"worker: {escalated} escalated, {sent} sent, {failed} failed.")
+            # Probe the mail server only while e-mail is stuck, not on every quiet cycle.
+            told = _tell_mail(app, told, check=told is not None or (not sent and _queued(app) > 0))
         for _ in range(interval):
             if not running["on"]:
                 break

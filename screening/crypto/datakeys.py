@@ -8,6 +8,7 @@ stored in the database; rotating a KEK re-wraps data keys without touching the d
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from screening.crypto.envelope import KEY_BYTES, Aad, open_sealed, seal
@@ -44,16 +45,23 @@ def wrap(ring: KeyRing, data_key: bytes, subject: str) -> WrappedKey:
     return WrappedKey(kek_id, seal(kek, data_key, _wrap_aad(kek_id, subject)))
 
 
-def unwrap(ring: KeyRing, wrapped: WrappedKey, subject: str) -> bytes:
+def unwrap(
+    ring: KeyRing,
+    wrapped: WrappedKey,
+    subject: str,
+    reload: Callable[[], object] | None = None,
+) -> bytes:
     """Open a wrapped data key for this student; UnreadableError if it cannot be opened.
 
-    If the KEK is unknown, the ring is reloaded once from its file first, so a web process
-    picks up a KEK that `keys rotate` added in another process.
+    If the KEK is unknown and reload is given, it is called once first (the vault reloads the
+    ring from its file, checked against the database), so a web process picks up a KEK that
+    `keys rotate` added in another process.
     """
     try:
         kek = ring.kek(wrapped.kek_id)
     except KeyRingError:
-        ring.refresh()
+        if reload is not None:
+            reload()
         try:
             kek = ring.kek(wrapped.kek_id)
         except KeyRingError:

@@ -15,7 +15,7 @@ import json
 import os
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from pathlib import Path
 
@@ -51,6 +51,7 @@ class KeyRing:
         self._path = path
         self._lock = threading.Lock()
         self._signature: tuple[int, int, int] | None = None
+        self._refused: tuple[int, int, int] | None = None
 
     def __repr__(self) -> str:
         """Describe the ring without any key material."""
@@ -126,18 +127,26 @@ class KeyRing:
             ) from None
         return cls(parse(doc, "The key ring from the environment"), None)
 
-    def refresh(self) -> bool:
-        """Reload from the file if another process replaced it (e.g. `keys rotate`); True if so."""
+    def refresh(self, accept: Callable[[KeyRing], bool] | None = None) -> bool:
+        """Reload from the file if another process replaced it (e.g. `keys rotate`); True if so.
+
+        With accept, the new file is taken up only if accept(candidate) approves it (its check
+        values match the database's); a refused file is not looked at again until it changes.
+        A file that is gone or unusable raises KeyRingError, and the keys in memory stay.
+        """
         if self._path is None:
             return False
         with self._lock:
-            try:
-                current = signature(self._path.stat())
-            except OSError:
-                return False  # keep serving with the keys in memory; load() reports problems
-            if current == self._signature:
+            current = signature(self._path.stat()) if self._path.exists() else None
+            if current is not None and current in (self._signature, self._refused):
                 return False
-            self._state, self._signature = read_file(self._path)
+            state, sig = read_file(self._path)  # raises, with the fix, when gone or unusable
+            if sig in (self._signature, self._refused):
+                return False
+            if accept is not None and not accept(KeyRing(state, self._path)):
+                self._refused = sig
+                return False
+            self._state, self._signature, self._refused = state, sig, None
             return True
 
     def export_env(self) -> str:

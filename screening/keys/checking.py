@@ -50,8 +50,10 @@ def check(session: Session, batch: int = 1000) -> CheckReport:
     """Check the ring file, the stored check values and that every wrapped data key opens."""
     vault = vault_of(session)
     ring = vault.ring
-    ring.refresh()
+    vault.refresh(session)
     report = CheckReport(file_problems(ring.path))
+    if vault.problem:
+        report.problems.append(vault.problem)
     report.problems += vault.check_problems(session)
     rows = session.execute(
         select(SubjectKey.user_id, SubjectKey.kek_id, SubjectKey.wrapped).order_by(
@@ -63,7 +65,12 @@ def check(session: Session, batch: int = 1000) -> CheckReport:
             report.shredded += 1
             continue
         try:
-            unwrap(ring, WrappedKey(kek_id, wrapped), str(user_id))
+            unwrap(
+                ring,
+                WrappedKey(kek_id, wrapped),
+                str(user_id),
+                reload=lambda: vault.refresh(session),
+            )
         except UnreadableError:
             report.failed.append(user_id)
         else:

@@ -14,11 +14,14 @@ def is_unreadable(value: Any) -> bool:
     return bool(getattr(value, "unreadable", False))
 
 
-def badge() -> Markup:
-    """The badge shown in place of an unreadable value (never the value's bytes)."""
+def badge(ref: str | None = None) -> Markup:
+    """The badge shown in place of an unreadable value (never the value's bytes).
+
+    A value that failed its integrity check carries the reference of its security event.
+    """
+    text = _("Unreadable") if ref is None else _("Unreadable (reference %(ref)s)", ref=ref)
     return Markup('<span class="badge unreadable-badge" title="{}">{}</span>').format(
-        _("This value cannot be decrypted: its key was shredded or the data was altered."),
-        _("Unreadable"),
+        _("This value cannot be decrypted: its key was shredded or the data was altered."), text
     )
 
 

@@ -114,12 +114,15 @@ def usage(session: Session) -> dict[str, int]:
 
 def retire(session: Session, kek_id: str) -> None:
     """Remove a KEK from the ring once no data key uses it, and mark its check value retired."""
-    ring = vault_of(session).ring
+    vault = vault_of(session)
+    ring = vault.ring
     if ring.path is None:
         raise RotationError(
             "The key ring comes from an environment variable and cannot be changed here."
         )
-    ring.refresh()
+    vault.refresh(session)
+    if vault.problem:
+        raise RotationError(vault.problem)
     in_use = usage(session).get(kek_id, 0)
     if in_use:
         raise RotationError(

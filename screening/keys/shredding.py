@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from screening.audit.services import append as audit
 from screening.db import utcnow
-from screening.keys.models import ShredRecord
+from screening.keys.models import ShredRecord, SubjectKey
 from screening.keys.services import vault_of
 
 LEDGER_NAME = "shred-ledger.jsonl"
@@ -104,3 +104,22 @@ def reapply(session: Session, user_ids: Iterable[int]) -> int:
             known.add(user_id)
     session.flush()
     return count
+
+
+def not_applied(session: Session, ledger_ids: Iterable[int]) -> list[int]:
+    """People shredded (in the ledger file or the database's ledger) whose data key is back."""
+    shredded = set(ledger_ids) | set(session.scalars(select(ShredRecord.user_id)))
+    if not shredded:
+        return []
+    readable = select(SubjectKey.user_id).where(
+        SubjectKey.wrapped.is_not(None), SubjectKey.user_id.in_(sorted(shredded))
+    )
+    return sorted(session.scalars(readable))
+
+
+def ledger_ids(session: Session, path: Path | None = None) -> list[int]:
+    """User ids in the ledger file (none when there is no file yet); LedgerError if unreadable."""
+    path = path or ledger_path(session)
+    if not path.exists():
+        return []
+    return read_ledger(path)

@@ -12,6 +12,7 @@ duplicate notice to a lost crisis alert.
 
 from __future__ import annotations
 
+import logging
 import smtplib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,7 +29,11 @@ from screening.auth.services import person
 from screening.db import utcnow
 from screening.notify.models import Alert, OutboxMessage
 
+log = logging.getLogger(__name__)
+
 MAX_ATTEMPTS = 8
+#: Problems of the system itself, alerted to every admin (see alert_admins).
+SYSTEM_KINDS = ("system.keyring", "system.delivery", "system.anchor", "security.burst")
 KINDS = (
     "case.new",
     "case.escalated",
@@ -41,7 +46,10 @@ KINDS = (
     "campaign.closed",
     "class.crisis",
     "class.help",
+    *SYSTEM_KINDS,
 )
+#: An admin gets one alert of a system kind per this interval, however many processes notice.
+SYSTEM_ALERT_EVERY = timedelta(hours=1)
 #: Fixed, reviewed wording per kind and language: no name, score, instrument or answer, ever.
 SUBJECTS = {
     "zh": {
@@ -56,6 +64,10 @@ SUBJECTS = {
         "security.login": "筛查系统：登录安全提醒，请查看",
         "campaign.extended": "心理健康筛查：截止时间已延长",
         "campaign.closed": "心理健康筛查已提前结束",
+        "system.keyring": "筛查系统：密钥环出现问题，请立即处理",
+        "system.delivery": "筛查系统：危机提醒无法送达，请立即处理",
+        "system.anchor": "筛查系统：审计日志与锚点不一致，请立即核查",
+        "security.burst": "筛查系统：短时间内出现大量安全事件",
     },
     "en": {
         "case.new": "Screening: you have a new alert",
@@ -69,6 +81,10 @@ SUBJECTS = {
         "security.login": "Screening: a log-in security alert needs your attention",
         "campaign.extended": "Wellbeing screening: the closing date was extended",
         "campaign.closed": "Wellbeing screening closed early",
+        "system.keyring": "Screening: a problem with the key ring needs action now",
+        "system.delivery": "Screening: crisis alerts cannot be delivered",
+        "system.anchor": "Screening: the audit log does not match its anchor",
+        "security.burst": "Screening: a burst of security events",
     },
 }
 BODIES = {
@@ -105,9 +121,47 @@ def enqueue(
         session.add(Alert(recipient_id=recipient_id, kind=kind, link_path=link_path))
 
 
-def backoff(attempts: int) -> timedelta:
-    """Wait before the next attempt: 1, 2, 4 … minutes, at most an hour."""
-    return timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+def alert_admins(session: Session, kind: str, link_path: str, now: datetime | None = None) -> int:
+    """Alert every active admin (in-app and e-mail) of a system problem; return how many.
+
+    An admin who already has an unacknowledged alert of this kind from the last hour gets no
+    second one, so many processes noticing the same fault alert once.
+    """
+    if kind not in SYSTEM_KINDS:
+        raise ValueError(f"unknown system alert kind {kind!r}")
+    now = now or utcnow()
+    admins = session.scalars(select(User.id).where(User.role == "admin", User.active.is_(True)))
+    recent = set(
+        session.scalars(
+            select(Alert.recipient_id).where(
+                Alert.kind == kind,
+                Alert.acknowledged_at.is_(None),
+                Alert.created_at > now - SYSTEM_ALERT_EVERY,
+            )
+        )
+    )
+    count = 0
+    for admin_id in admins.all():
+        if admin_id not in recent:
+            enqueue(session, recipient_id=admin_id, kind=kind, link_path=link_path)
+            count += 1
+    session.flush()
+    return count
+
+
+#: Messages about a student at risk: retried at least every CRISIS_BACKOFF_CAP, never given up.
+CRISIS_KINDS = frozenset({"case.new", "case.escalated"})
+CRISIS_BACKOFF_CAP = timedelta(minutes=5)
+
+
+def backoff(attempts: int, kind: str = "") -> timedelta:
+    """Wait before the next attempt: 1, 2, 4 … minutes, at most an hour (crisis: 5 minutes).
+
+    A crisis alert must reach someone well within the one-hour time limit of a crisis, so
+    after an outage it is retried every five minutes however long the outage lasted.
+    """
+    wait = timedelta(minutes=min(60, 2 ** max(0, attempts - 1)))
+    return min(wait, CRISIS_BACKOFF_CAP) if kind in CRISIS_KINDS else wait
 
 
 @dataclass(frozen=True)
@@ -203,6 +257,13 @@ def deliver(
             address = person(session, recipient).email if recipient and recipient.active else None
             if not address or getattr(address, "unreadable", False):
                 message.status, message.last_error = "failed", "NoAddress"
+                log.error(
+                    "outbox %s (%s) to user %s not sent: no readable address; given up",
+                    message.id,
+                    message.kind,
+                    message.recipient_id,
+                )
+                _alert_if_crisis(session, message)
                 db.complete(session)
                 failed += 1
                 continue
@@ -223,12 +284,24 @@ def deliver(
                 _send(settings, email)
             except (OSError, smtplib.SMTPException) as exc:
                 message.last_error = type(exc).__name__
-                if message.attempts >= MAX_ATTEMPTS:
+                crisis = message.kind in CRISIS_KINDS
+                if message.attempts >= MAX_ATTEMPTS and not crisis:
                     message.status = "failed"
                     failed += 1
                 else:
                     message.status = "pending"
-                    message.next_attempt_at = now + backoff(message.attempts)
+                    message.next_attempt_at = now + backoff(message.attempts, message.kind)
+                log.warning(
+                    "outbox %s (%s) send failed: %s, attempt %d; %s",
+                    message.id,
+                    message.kind,
+                    message.last_error,
+                    message.attempts,
+                    "given up"
+                    if message.status == "failed"
+                    else f"next attempt at {message.next_attempt_at:%Y-%m-%d %H:%M:%S} UTC",
+                )
+                _alert_if_crisis(session, message)
                 db.complete(session)
                 continue
             message.status, message.sent_at, message.last_error = "sent", utcnow(), None
@@ -265,6 +338,12 @@ def mail_problem(settings: MailSettings) -> str | None:
             "mail relay; in development `make run` starts a local one."
         )
     return None
+
+
+def _alert_if_crisis(session: Session, message: OutboxMessage) -> None:
+    """A crisis alert that could not go out: tell the admins in the app (e-mail may be down)."""
+    if message.kind in CRISIS_KINDS:
+        alert_admins(session, "system.delivery", "/notify/")
 
 
 def recover_stuck(

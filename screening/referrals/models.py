@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, LargeBinary, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, utcnow
+from screening.keys.sealed import sealed
 
 REPORTER_KINDS = ("class_committee", "dorm_head")
 
@@ -26,7 +27,7 @@ class ContactRequest(Base):
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     #: {"urgency", "contact_by", "contact_when", "text"} under the student's key.
-    detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    detail_sealed: Mapped[bytes | None] = sealed("json")
 
 
 class ConcernReport(Base):
@@ -54,9 +55,9 @@ class ConcernReport(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     state: Mapped[str] = mapped_column(String(16), default="received")
     #: {"reporter_id", "reporter_kind", "signs", "urgency", "text"} under the student's key.
-    detail_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    detail_sealed: Mapped[bytes | None] = sealed("json")
     #: The student number as the reporter typed it, under the reporter's own key (their list).
-    copy_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    copy_sealed: Mapped[bytes | None] = sealed("json")
     unfounded_at: Mapped[datetime | None] = mapped_column()
     unfounded_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 

@@ -99,9 +99,7 @@ def request_contact(
         "contact_when": contact_when,
         "text": text,
     }
-    row.detail_sealed = vault_of(session).seal_data(
-        session, student.id, "contact_requests", "detail", row.id, detail
-    )
+    vault_of(session).seal(session, student.id, row, {ContactRequest.detail_sealed: detail})
     tier = _tier(_config(session).get("REFERRAL_SELF_TIERS"), signals.DEFAULT_SELF_TIERS, urgency)
     joined = _existing(session, student, "self_referral")
     source = {
@@ -141,9 +139,7 @@ def own_request(session: Session, student: User, request_id: int) -> tuple[Conta
 
 def request_detail(session: Session, row: ContactRequest) -> dict[str, Any]:
     """Open a request's choices and words (callers showing them to staff audit the view)."""
-    data = vault_of(session).open_data(
-        session, row.student_id, "contact_requests", "detail", row.id, row.detail_sealed
-    )
+    data = vault_of(session).open(session, row.student_id, ContactRequest.detail_sealed, row)
     return dict(data or {})
 
 
@@ -256,25 +252,23 @@ def report_concern(
     row = ConcernReport(reporter_index=_reporter_index(session, reporter), created_at=now)
     session.add(row)
     session.flush()
-    row.copy_sealed = vault.seal_data(
-        session, reporter.id, "concern_reports", "copy", row.id, {"student_number": number}
-    )
+    vault.seal(session, reporter.id, row, {ConcernReport.copy_sealed: {"student_number": number}})
     student = find_student(session, number)
     if student is not None and in_scope(session, reporter, kind, student):
         chosen = [s for s in signals.SIGNS if s in set(signs)]
         row.student_id = student.id
-        row.detail_sealed = vault.seal_data(
+        vault.seal(
             session,
             student.id,
-            "concern_reports",
-            "detail",
-            row.id,
+            row,
             {
-                "reporter_id": reporter.id,
-                "reporter_kind": kind,
-                "signs": chosen,
-                "urgency": urgency,
-                "text": text,
+                ConcernReport.detail_sealed: {
+                    "reporter_id": reporter.id,
+                    "reporter_kind": kind,
+                    "signs": chosen,
+                    "urgency": urgency,
+                    "text": text,
+                }
             },
         )
         joined = _existing(session, student, "concern")
@@ -327,7 +321,7 @@ def my_reports(session: Session, reporter: User) -> list[MyReport]:
     vault = vault_of(session)
     found = []
     for r in rows:
-        copy = vault.open_data(session, reporter.id, "concern_reports", "copy", r.id, r.copy_sealed)
+        copy = vault.open(session, reporter.id, ConcernReport.copy_sealed, r)
         case = cases.get(r.case_id or 0)
         followed = r.state == "unfounded" or (
             case is not None and (case.acknowledged_at is not None or case.status != "open")

@@ -60,12 +60,7 @@ def on_case(
     for r in session.scalars(
         select(ConcernReport).where(ConcernReport.case_id == case.id).order_by(ConcernReport.id)
     ):
-        detail = dict(
-            vault.open_data(
-                session, case.student_id, "concern_reports", "detail", r.id, r.detail_sealed
-            )
-            or {}
-        )
+        detail = dict(vault.open(session, case.student_id, ConcernReport.detail_sealed, r) or {})
         who = session.get(User, int(detail.get("reporter_id") or 0))
         name = ""
         if who is not None:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, utcnow
+from screening.keys.sealed import sealed
 
 
 class Draft(Base):
@@ -19,7 +20,9 @@ class Draft(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     assignment_id: Mapped[int] = mapped_column(ForeignKey("assignments.id", ondelete="CASCADE"))
     instrument_id: Mapped[str] = mapped_column(String(64))
-    answers_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    answers_sealed: Mapped[bytes | None] = sealed("json")
+    #: Raised by every sealed write; bound into the sealed values, so an old one cannot return.
+    seal_version: Mapped[int] = mapped_column(Integer, default=0)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -47,6 +50,6 @@ class Submission(Base):
     consent_version: Mapped[str] = mapped_column(String(32))
     #: Language the wording was shown in.
     lang: Mapped[str] = mapped_column(String(16))
-    answers_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
-    score_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    answers_sealed: Mapped[bytes | None] = sealed("json")
+    score_sealed: Mapped[bytes | None] = sealed("json")
     submitted_at: Mapped[datetime] = mapped_column(default=utcnow)

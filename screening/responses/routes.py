@@ -5,7 +5,17 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime, format_time, get_locale, to_user_timezone
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,9 +24,11 @@ from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from screening import db
+from screening.audit import security
 from screening.auth.access import roles_required
 from screening.auth.models import Role
 from screening.campaigns.centre import counselling_centre_or_none, tel
+from screening.campaigns.models import Assignment
 from screening.campaigns.services import assignments_for
 from screening.campaigns.services import crisis_resources_or_defaults as crisis_resources
 from screening.db import utcnow
@@ -89,6 +101,8 @@ def _assignment(assignment_id: int) -> Any:
     try:
         return services.get_assignment(db.session(), current_user, assignment_id)
     except services.FlowError:
+        if db.session().get(Assignment, assignment_id) is not None:
+            security.denied("assignment", assignment_id)  # another student's: audited
         abort(404)
 
 
@@ -295,6 +309,7 @@ def _keep_answers(assignment_id: int, instrument_id: str, answers: dict[str, Any
         assignment = services.get_assignment(s, current_user, assignment_id)
         services.save_draft(s, assignment, instrument_id, answers)
         db.complete(s)
+        g.answers_kept = True  # the error page tells the student, and only when true
     except Exception:
         db.discard(s)
         current_app.logger.exception("answers of assignment %s not kept as a draft", assignment_id)
@@ -412,6 +427,8 @@ def _contact_by(s: Any) -> str | None:
 def _submission(assignment: Any, submission_id: int) -> Submission:
     submission = db.session().get(Submission, submission_id)
     if submission is None or submission.assignment_id != assignment.id:
+        if submission is not None:
+            security.denied("submission", submission_id)  # another's: audited
         abort(404)
     return submission
 

@@ -105,26 +105,16 @@ def submissions_of(session: Session, assignment: Assignment) -> dict[str, Submis
 
 def open_score(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored score of a submission (None when unreadable, e.g. after shredding)."""
-    opened: dict[str, Any] | None = vault_of(session).open_data(
-        session,
-        submission.student_id,
-        "submissions",
-        "score",
-        submission.id,
-        submission.score_sealed,
+    opened: dict[str, Any] | None = vault_of(session).open(
+        session, submission.student_id, Submission.score_sealed, submission
     )
     return opened
 
 
 def open_answers(session: Session, submission: Submission) -> dict[str, Any] | None:
     """The stored answers of a submission (None when unreadable)."""
-    opened: dict[str, Any] | None = vault_of(session).open_data(
-        session,
-        submission.student_id,
-        "submissions",
-        "answers",
-        submission.id,
-        submission.answers_sealed,
+    opened: dict[str, Any] | None = vault_of(session).open(
+        session, submission.student_id, Submission.answers_sealed, submission
     )
     return opened
 
@@ -174,9 +164,7 @@ def load_draft(session: Session, assignment: Assignment, instrument_id: str) -> 
     )
     if draft is None:
         return {}
-    opened = vault_of(session).open_data(
-        session, assignment.student_id, "drafts", "answers", draft.id, draft.answers_sealed
-    )
+    opened = vault_of(session).open(session, assignment.student_id, Draft.answers_sealed, draft)
     return opened if isinstance(opened, dict) else {}
 
 
@@ -195,8 +183,8 @@ def save_draft(
                 session.add(draft)
         except IntegrityError:
             draft = session.scalars(mine).one()
-    draft.answers_sealed = vault_of(session).seal_data(
-        session, assignment.student_id, "drafts", "answers", draft.id, dict(answers)
+    vault_of(session).seal(
+        session, assignment.student_id, draft, {Draft.answers_sealed: dict(answers)}
     )
     draft.updated_at = utcnow()
     if assignment.status == "pending":
@@ -268,17 +256,16 @@ def submit(
         consent_version=consent.version,
         lang=lang,
         submitted_at=now,
-        answers_sealed=vault.seal_data(
-            session,
-            student.id,
-            "submissions",
-            "answers",
-            submission_id,
-            dict(checked.answers.values),
-        ),
-        score_sealed=vault.seal_data(
-            session, student.id, "submissions", "score", submission_id, result.to_json()
-        ),
+    )
+    # The id is known before the insert, so the values are sealed bound to it and inserted once.
+    vault.seal(
+        session,
+        student.id,
+        submission,
+        {
+            Submission.answers_sealed: dict(checked.answers.values),
+            Submission.score_sealed: result.to_json(),
+        },
     )
     try:
         with session.begin_nested():

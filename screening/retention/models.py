@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from screening.db import Base, utcnow
+from screening.keys.sealed import sealed
 
 
 class RetentionPeriod(Base):
@@ -30,7 +31,7 @@ class LegalHold(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     student_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     #: Why (a court order, a complaint): sealed, as staff may name people in it.
-    reason_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    reason_sealed: Mapped[bytes | None] = sealed("text")
     placed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     placed_at: Mapped[datetime] = mapped_column(default=utcnow)
     lifted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -258,8 +258,8 @@ def place_hold(
     hold = LegalHold(case_id=case.id, student_id=case.student_id, placed_by=actor_id, placed_at=now)
     session.add(hold)
     session.flush()
-    hold.reason_sealed = vault_of(session).seal(
-        session, case.student_id, "legal_holds", "reason", hold.id, reason.strip()
+    vault_of(session).seal(
+        session, case.student_id, hold, {LegalHold.reason_sealed: reason.strip()}
     )
     audit(
         session, actor_id=actor_id, action="case.hold", target_type="case", target_id=str(case.id)
@@ -287,9 +287,10 @@ def lift_hold(session: Session, actor_id: int, case: Case, now: datetime) -> Leg
 
 def hold_reason(session: Session, hold: LegalHold) -> str | None:
     """The opened reason of a hold, for the supervisors who see the case."""
-    return vault_of(session).open(
-        session, hold.student_id, "legal_holds", "reason", hold.id, hold.reason_sealed
+    opened: str | None = vault_of(session).open(
+        session, hold.student_id, LegalHold.reason_sealed, hold
     )
+    return opened
 
 
 def record_own_access(session: Session, student_id: int, action: str) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from screening.audit.models import AuditEntry, AuditHead
@@ -16,6 +16,13 @@ def _entries(db: Session, count: int) -> None:
     for i in range(count):
         append(db, actor_id=None, action="faculty.create", target_type="faculty", target_id=f"F{i}")
     db.commit()
+
+
+def _tamper(db: Session) -> None:
+    """Act as someone who got past the append-only trigger (PostgreSQL: replication mode)."""
+    if db.get_bind().dialect.name == "postgresql":
+        with db.no_autoflush:  # the change is flushed after the switch, at commit
+            db.execute(text("SET LOCAL session_replication_role = replica"))
 
 
 def _one_chain(db: Session) -> tuple[int, list[AuditEntry]]:
@@ -29,15 +36,17 @@ def test_verify_reports_every_chain_ok(runner: FlaskCliRunner, db: Session) -> N
     _entries(db, 20)
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 0, result.output
-    counts = [int(line.split(": ")[1].split()[0]) for line in result.output.splitlines()]
+    chains = [line for line in result.output.splitlines() if line.startswith("chain ")]
+    counts = [int(line.split(": ")[1].split()[0]) for line in chains]
     assert sum(counts) == 20
-    assert all(line.endswith("OK") for line in result.output.splitlines())
+    assert all(line.endswith("OK") for line in chains)
 
 
 def test_verify_detects_an_edited_entry(runner: FlaskCliRunner, db: Session) -> None:
     _entries(db, 30)
     chain, rows = _one_chain(db)
     rows[1].target_id = "EDITED"
+    _tamper(db)
     db.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
@@ -48,6 +57,7 @@ def test_verify_detects_a_deleted_entry(runner: FlaskCliRunner, db: Session) -> 
     _entries(db, 30)
     chain, rows = _one_chain(db)
     db.delete(rows[1])
+    _tamper(db)
     db.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
@@ -59,6 +69,7 @@ def test_verify_detects_a_reordered_entry(runner: FlaskCliRunner, db: Session) -
     chain, rows = _one_chain(db)
     first, second = rows[0], rows[1]
     first.seq, second.seq = -1, -2  # swap seq numbers past the unique constraint
+    _tamper(db)
     db.flush()
     first.seq, second.seq = 2, 1
     db.commit()
@@ -71,6 +82,7 @@ def test_verify_detects_deleting_the_newest_entries(runner: FlaskCliRunner, db: 
     _entries(db, 30)
     _chain, rows = _one_chain(db)
     db.delete(rows[-1])
+    _tamper(db)
     db.commit()
     result = runner.invoke(args=["audit", "verify"])
     assert result.exit_code == 1
@@ -94,6 +106,7 @@ def test_anchor_catches_a_truncation_that_also_rewound_the_head(
     head = db.get(AuditHead, chain)
     head.seq, head.mac = rows[-2].seq, rows[-2].mac
     db.delete(rows[-1])
+    _tamper(db)
     db.commit()
     assert runner.invoke(args=["audit", "verify"]).exit_code == 0  # the head was rewound too
     result = runner.invoke(args=["audit", "verify", "--anchor", str(anchor_file)])
@@ -127,6 +140,7 @@ def test_admin_page_lists_filters_and_shows_verification(
     assert "kek k2" in filtered and "Faculty LAW" not in filtered
     _chain, rows = _one_chain(db)
     rows[0].reason = "changed"
+    _tamper(db)
     db.commit()
     tampered = client.post("/admin/audit/verify").get_data(as_text=True)
     assert "The audit log has been tampered with." in tampered

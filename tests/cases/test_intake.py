@@ -105,7 +105,7 @@ def test_source_is_sealed(db, make_user) -> None:
     )
     blob = row.detail_sealed
     assert blob and b"Item 9" not in blob and b"phq9" not in blob
-    opened = vault_of(db).open_data(db, student.id, "case_events", "detail", row.id, blob)
+    opened = vault_of(db).open(db, student.id, CaseEvent.detail_sealed, row)
     assert opened["fired"][0]["description"] == "Item 9 answered 2"
 
 

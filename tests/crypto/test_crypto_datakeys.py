@@ -110,7 +110,9 @@ def test_unwrap_reloads_a_ring_rotated_by_another_process(tmp_path: Path) -> Non
     data_key = new_data_key()
     wrapped = wrap(cli, data_key, "student-1")
     assert wrapped.kek_id == "k2"
-    assert unwrap(web, wrapped, "student-1") == data_key
+    with pytest.raises(UnreadableError):
+        unwrap(web, wrapped, "student-1")  # no reload asked for: the ring in memory only
+    assert unwrap(web, wrapped, "student-1", reload=web.refresh) == data_key
 
 
 def test_rotation_while_threads_seal_and_open_loses_nothing(tmp_path: Path) -> None:
@@ -137,7 +139,7 @@ def test_rotation_while_threads_seal_and_open_loses_nothing(tmp_path: Path) -> N
                         store[subject] = wrap(web, new_data_key(), subject)
                     subject = rnd.choice(sorted(store))
                     wrapped = store[subject]
-                data_key = unwrap(web, wrapped, subject)
+                data_key = unwrap(web, wrapped, subject, reload=web.refresh)
                 aad = Aad("answers", "text", f"{number}-{n}", subject)
                 text = f"answer {number}-{n}"
                 blob = seal_text(data_key, text, aad)
@@ -145,7 +147,7 @@ def test_rotation_while_threads_seal_and_open_loses_nothing(tmp_path: Path) -> N
                     values.append((subject, aad, blob, text))
                     earlier = values[rnd.randrange(len(values))]
                     earlier_wrapped = store[earlier[0]]
-                key = unwrap(web, earlier_wrapped, earlier[0])
+                key = unwrap(web, earlier_wrapped, earlier[0], reload=web.refresh)
                 assert open_text(key, earlier[2], earlier[1]) == earlier[3]
         except BaseException as exc:  # report any failure to the main thread
             errors.append(exc)

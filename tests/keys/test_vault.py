@@ -8,13 +8,16 @@ from pathlib import Path
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from screening import create_app
+from screening.audit.models import AuditEntry
 from screening.auth.models import User
 from screening.auth.services import person
 from screening.crypto import KeyRing
 from screening.keys.services import vault_of
+from screening.notify.system import join_alerts
 from screening.startup import StartupError
 from tests.conftest import app_config
 
@@ -26,36 +29,40 @@ def _fresh(db: Session) -> Session:
     return db
 
 
-def test_round_trip_text_and_data(make_user, db: Session) -> None:
+def test_round_trip_text(make_user, db: Session) -> None:
     student = make_user("student")
     vault = vault_of(db)
-    text = vault.seal(db, student.id, "notes", "body", 7, "睡不着，压力很大")
-    data = vault.seal_data(db, student.id, "drafts", "answers", 3, {"phq9_1": 2})
+    vault.seal(db, student.id, student, {User.name_sealed: "睡不着，压力很大"})
     db.commit()
     _fresh(db)
-    assert vault.open(db, student.id, "notes", "body", 7, text) == "睡不着，压力很大"
-    assert vault.open_data(db, student.id, "drafts", "answers", 3, data) == {"phq9_1": 2}
-    assert "睡不着".encode() not in text
+    row = db.get(User, student.id)
+    assert vault.open(db, student.id, User.name_sealed, row) == "睡不着，压力很大"
+    assert "睡不着".encode() not in row.name_sealed
 
 
-@pytest.mark.parametrize(
-    ("where"),
-    [("users", "name", "other-row"), ("users", "email", "same-row"), ("other-student",)],
-)
-def test_a_ciphertext_moved_elsewhere_is_unreadable(
-    make_user, db: Session, where: tuple[str, ...]
-) -> None:
+def test_only_declared_sealed_columns_are_sealed(make_user, db: Session) -> None:
+    student = make_user("student")
+    with pytest.raises(TypeError, match="sealed"):
+        vault_of(db).seal(db, student.id, student, {User.username: "x"})
+
+
+@pytest.mark.parametrize(("where"), ["other-row", "same-row", "other-student"])
+def test_a_ciphertext_moved_elsewhere_is_unreadable(make_user, db: Session, where: str) -> None:
     first, second = make_user("student"), make_user("student")
     blob = first.name_sealed
     vault = vault_of(db)
-    if where == ("other-student",):
-        opened = vault.open(db, second.id, "users", "name", first.id, blob)
-    elif where[2] == "other-row":
-        opened = vault.open(db, first.id, "users", "name", second.id, blob)
+    if where == "other-student":
+        opened = vault.open(db, second.id, User.name_sealed, first)
+    elif where == "other-row":
+        second.name_sealed = blob
+        second.seal_version = first.seal_version
+        opened = vault.open(db, second.id, User.name_sealed, second)
     else:
-        opened = vault.open(db, first.id, "users", "email", first.id, blob)
+        first.email_sealed = blob
+        opened = vault.open(db, first.id, User.email_sealed, first)
     assert getattr(opened, "unreadable", False)
-    assert vault.open(db, first.id, "users", "name", first.id, blob) == "Person 1"
+    assert vault.open(db, first.id, User.name_sealed, first) == "Person 1"
+    db.rollback()
 
 
 def test_a_tampered_name_shows_an_unreadable_badge_and_logs_only_the_row(
@@ -73,8 +80,17 @@ def test_a_tampered_name_shows_an_unreadable_badge_and_logs_only_the_row(
     assert 'class="badge unreadable-badge"' in page and "Unreadable" in page
     assert "李老师秘密姓名" not in page
     lines = [r.getMessage() for r in caplog.records if "unreadable" in r.getMessage()]
-    assert lines == [f"sealed value unreadable: users.name row {staff.id}"]
+    assert len(lines) == 1
+    assert lines[0].startswith(f"sealed value unreadable: users.name row {staff.id} (integrity")
     assert "李老师" not in caplog.text
+    # An integrity failure, not a shred: a security event whose reference the page shows.
+    ref = lines[0].rsplit("ref ", 1)[1].rstrip(")")
+    assert f"Unreadable (reference {ref})" in page
+    join_alerts(client.application)
+    db.expire_all()
+    event = db.scalar(select(AuditEntry).where(AuditEntry.action == "security.integrity_failed"))
+    assert event is not None and event.reason == f"ref {ref}"
+    assert (event.target_type, event.target_id) == ("users.name", str(staff.id))
 
 
 def test_the_badge_is_translated(client: FlaskClient, logged_in, make_user, db: Session) -> None:

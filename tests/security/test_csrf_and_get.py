@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from screening import create_app
 from tests.conftest import app_config
-from tests.security.urlmap import ROLES, calls, row_counts, snapshot
+from tests.security.urlmap import READ_LOGS, ROLES, calls, row_counts, snapshot
 
 #: GET endpoints allowed to write, each with the reason. Keep this list short and justified.
 GET_WRITES_ALLOWED = {
@@ -20,6 +20,8 @@ GET_WRITES_ALLOWED = {
     # state bound to this session (not a CSRF token) protects the log-in it completes.
     "sso.cas_callback": "CAS returns with GET and a single-use service ticket",
     "sso.oidc_callback": "OIDC returns with GET; state and PKCE bind it to this session",
+    # Load balancers probe with GET; it commits its own probe row to prove the disk takes writes.
+    "main.healthz": "the health check's write probe (health_beats), nothing else",
 }
 
 
@@ -48,6 +50,8 @@ def test_every_post_needs_a_valid_csrf_token(
 
     protect = csrf_app.extensions.get("csrf")
     assert isinstance(protect, CSRFProtect)
+    # The walk is itself a burst of refusals; the burst alert has its own test.
+    csrf_app.config["SECURITY_BURST_THRESHOLD"] = 10**9
     exempt = protect._exempt_views  # views a feature exempted on purpose (none so far)
     posts = [(r, m) for r, m in calls(csrf_app) if m in {"POST", "PUT", "PATCH", "DELETE"}]
     assert posts, "the app has state-changing routes to check"
@@ -57,7 +61,7 @@ def test_every_post_needs_a_valid_csrf_token(
             continue
         for role in [route.role_allowed(), *([] if route.allowed != "public" else ["student"])]:
             browser = _protected_browser(csrf_app, act_as, role)
-            before = row_counts(db)
+            before = row_counts(db, skip=READ_LOGS)
             missing = browser.open(route.path(), method=method, data={"next": "/"})
             wrong = browser.open(
                 route.path(), method=method, data={"csrf_token": "forged.token", "next": "/"}
@@ -65,7 +69,21 @@ def test_every_post_needs_a_valid_csrf_token(
             assert missing.status_code == 400, (route.endpoint, role, missing.status_code)
             assert wrong.status_code == 400, (route.endpoint, role, wrong.status_code)
             assert b"form expired" in missing.data or b"\xe8\xa1\xa8\xe5\x8d\x95" in missing.data
-            assert row_counts(db) == before, route.endpoint
+            # Nothing is written but the refusal itself (security.csrf_failed, audit log).
+            assert row_counts(db, skip=READ_LOGS) == before, route.endpoint
+
+
+def test_a_csrf_failure_is_a_security_event(csrf_app: Flask, act_as, world, db: Session) -> None:
+    from sqlalchemy import select
+
+    from screening.audit.models import AuditEntry
+
+    browser = _protected_browser(csrf_app, act_as, "counselor")
+    assert browser.post("/auth/logout").status_code == 400
+    db.expire_all()
+    event = db.scalar(select(AuditEntry).where(AuditEntry.action == "security.csrf_failed"))
+    assert event is not None and event.actor_id == world.users["counselor"].id
+    assert (event.target_type, event.target_id) == ("route", "auth.logout")
 
 
 def test_log_out_without_token_keeps_the_session(csrf_app: Flask, act_as, world) -> None:
@@ -76,6 +94,8 @@ def test_log_out_without_token_keeps_the_session(csrf_app: Flask, act_as, world)
 
 def test_no_get_changes_state(app: Flask, act_as, world, db: Session) -> None:
     """As every role and as a visitor, GET every rule (ids of real rows): nothing is written."""
+    # The walk is itself a burst of refusals; the burst alert has its own test.
+    app.config["SECURITY_BURST_THRESHOLD"] = 10**9
     browsers: list[tuple[str, FlaskClient]] = [("anonymous", app.test_client())]
     browsers += [(role, act_as(role)) for role in ROLES]
     ids = [world.student_b.id, world.users["admin"].id, 1]

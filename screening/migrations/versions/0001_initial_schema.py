@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-12-01 23:06:26.675503
+Create Date: 2026-12-01 23:19:31.976510
 """
 
 from __future__ import annotations
@@ -100,6 +100,12 @@ def upgrade() -> None:
         sa.Column("name_zh", sa.String(length=200), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_faculties")),
         sa.UniqueConstraint("code", name=op.f("uq_faculties_code")),
+    )
+    op.create_table(
+        "health_beats",
+        sa.Column("probe", sa.String(length=128), nullable=False),
+        sa.Column("checked_at", screening.db.UTCDateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("probe", name=op.f("pk_health_beats")),
     )
     op.create_table(
         "kek_checks",
@@ -251,6 +257,7 @@ def upgrade() -> None:
         sa.Column("contact_sealed", sa.LargeBinary(), nullable=True),
         sa.Column("phone_index", sa.String(length=64), nullable=True),
         sa.Column("class_counselor_id", sa.Integer(), nullable=True),
+        sa.Column("seal_version", sa.Integer(), nullable=False),
         sa.Column("faculty_id", sa.Integer(), nullable=True),
         sa.Column("cohort_id", sa.Integer(), nullable=True),
         sa.Column("password_hash", sa.String(length=255), nullable=True),
@@ -381,6 +388,7 @@ def upgrade() -> None:
         "mfa_credentials",
         sa.Column("user_id", sa.Integer(), nullable=False),
         sa.Column("secret_sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("seal_version", sa.Integer(), nullable=False),
         sa.Column("confirmed_at", screening.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("last_step", sa.BigInteger(), nullable=True),
         sa.Column("created_at", screening.db.UTCDateTime(timezone=True), nullable=False),
@@ -878,6 +886,7 @@ def upgrade() -> None:
         sa.Column("assignment_id", sa.Integer(), nullable=False),
         sa.Column("instrument_id", sa.String(length=64), nullable=False),
         sa.Column("answers_sealed", sa.LargeBinary(), nullable=True),
+        sa.Column("seal_version", sa.Integer(), nullable=False),
         sa.Column("updated_at", screening.db.UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["assignment_id"],
@@ -1158,6 +1167,7 @@ def downgrade() -> None:
 
     op.drop_table("login_failures")
     op.drop_table("kek_checks")
+    op.drop_table("health_beats")
     op.drop_table("faculties")
     op.drop_table("crisis_resources")
     op.drop_table("counselling_centre")
