@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import current_app, render_template
 from sqlalchemy import func, select
 
 from screening import db
 from screening.admin.routes import bp
+from screening.audit.anchoring import last_anchored_at
 from screening.audit.models import AuditEntry
 from screening.auth.access import roles_required
 from screening.auth.models import Role
@@ -47,5 +50,5 @@ def keys() -> str:
         shredded=shredded or 0,
         ledger=ledger or 0,
         rotation=last("keys.rotate"),
-        anchor=last("audit.anchor"),
+        anchor_at=last_anchored_at(Path(current_app.config["AUDIT_ANCHOR_PATH"])),
     )

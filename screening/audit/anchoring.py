@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy.orm import Session
@@ -56,3 +57,12 @@ def anchor_to_file(session: Session, path: Path) -> AnchorResult:
         return AnchorResult(False, broken, pinned is not None)
     _append(path, json.dumps(anchor(session), separators=(",", ":"), sort_keys=True))
     return AnchorResult(True, [], pinned is not None)
+
+
+def last_anchored_at(path: Path) -> datetime | None:
+    """When the worker last wrote the chain heads to the anchor file (None: never, unreadable)."""
+    try:
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        return datetime.fromisoformat(str(json.loads(lines[-1])["at"]).replace("Z", "+00:00"))
+    except (OSError, IndexError, ValueError, KeyError, TypeError):
+        return None

@@ -74,3 +74,19 @@ def test_keys_page_is_read_only_and_counts(client: FlaskClient, logged_in, make_
     assert "Key ring" in page and "Shredded data keys" in page and "never" in page
     main = page.split("<main", 1)[1].split("</main>")[0]
     assert "<form" not in main  # read-only: changes stay on the command line
+
+
+def test_keys_page_shows_when_the_worker_last_anchored_the_chains(
+    app, client: FlaskClient, logged_in, db
+) -> None:
+    from pathlib import Path
+
+    from screening.audit.anchoring import anchor_to_file
+
+    logged_in("admin")
+    page = client.get("/admin/keys").get_data(as_text=True)
+    assert "none recorded" in page
+    assert anchor_to_file(db, Path(app.config["AUDIT_ANCHOR_PATH"])).written
+    db.commit()
+    page = client.get("/admin/keys").get_data(as_text=True)
+    assert "none recorded" not in page
