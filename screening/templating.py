@@ -27,7 +27,7 @@ NAV: list[tuple[str, Any, frozenset[str]]] = [
     ("retention.policy", _l("Data retention"), frozenset({"admin"})),
     ("caseadmin.tier_index", _l("Risk tiers"), frozenset({"admin"})),
     ("caseadmin.academic_import", _l("Registrar data"), frozenset({"admin"})),
-    ("referrals.concern", _l("Report a concern"), frozenset({"counselor", "supervisor", "dean"})),
+    ("referrals.concern", _l("Report a concern"), frozenset({"counselor", "supervisor"})),
     ("referrals.reporters", _l("Reporters"), frozenset({"admin"})),
     ("notify.inbox", _l("Alerts"), frozenset({"counselor", "supervisor", "dean", "admin"})),
     (

@@ -28,6 +28,7 @@ def test_the_record_page_on_a_phone_in_chinese(
 
     page = open_page(PHONE)
     log_in(page, "20245001")
+    page.locator("details.menu > summary").click()  # on a phone the links are in the menu
     page.get_by_role("link", name="我的数据").first.click()
     page.wait_for_load_state("networkidle")
     assert page.locator("h1").inner_text() == "我的数据"
@@ -54,12 +55,12 @@ def test_a_supervisor_places_and_lifts_a_legal_hold_on_a_phone(
     open_page: PageFactory, make_user, db
 ) -> None:
     from screening.cases import intake
-    from tests.browser.test_counselor import WHY
     from tests.browser.test_roles import enrol_authenticator
 
     supervisor = make_user("supervisor")
     student = make_user("student", name="李同学")
-    case = intake.open_or_raise(db, student=student, kind="psych", tier="crisis", source=WHY)
+    why = {"instrument": "phq9", "version": 1, "total": 14, "band": "moderate", "fired": []}
+    case = intake.open_or_raise(db, student=student, kind="psych", tier="crisis", source=why)
     db.commit()
     page = open_page(PHONE)
     log_in(page, supervisor.username)
