@@ -55,7 +55,9 @@ def _read(storage: FileStorage, create: list[str]) -> Preview:
         return Preview(empty, [(1, str(exc))], roster.RosterPlan(), [], upload.digest(secret, data))
     parsed = roster.parse(text)
     s = db.session()
+    # A typo in a faculty code or a class counselor's username is an error on its line.
     unknown = roster.unknown_faculties(s, parsed.rows, create)
+    unknown += roster.unknown_counselors(s, parsed.rows)
     bad = {line for line, _ in unknown}
     rows = [row for row in parsed.rows if row.line not in bad]
     return Preview(

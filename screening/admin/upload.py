@@ -88,6 +88,22 @@ _REASONS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
             code=m[1],
         ),
     ),
+    (
+        re.compile(r"^phone is not a phone number$"),
+        lambda m: _("the phone is not a phone number"),
+    ),
+    (
+        re.compile(r"^emergency_phone is not a phone number$"),
+        lambda m: _("the emergency contact's phone is not a phone number"),
+    ),
+    (
+        re.compile(r"^(\w+) is longer than 200 characters$"),
+        lambda m: _("the column %(column)s is longer than 200 characters", column=m[1]),
+    ),
+    (
+        re.compile(r"^counselor is not the username of an active staff account$"),
+        lambda m: _("the class counselor is not the username of an active staff account"),
+    ),
     (re.compile(r"^the file is empty$"), lambda m: _("the file is empty")),
     (re.compile(r"^unreadable CSV: (.*)$"), lambda m: _("unreadable CSV (%(why)s)", why=m[1])),
     (

@@ -131,3 +131,19 @@ def test_the_command_line_refuses_unknown_faculties_too(
     created = runner.invoke(args=["users", "import", "--create-faculties", str(path)])
     assert created.exit_code == 0, created.output
     assert "new faculties NOPE" in created.output and _students(db) == 2
+
+
+def test_contact_columns_with_a_bad_phone_or_an_unknown_counselor_are_refused_in_chinese(
+    client: FlaskClient, logged_in, db, faculty
+) -> None:
+    logged_in("admin")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN"
+    text = (
+        "student_number,name,email,faculty,cohort,phone,counselor\n"
+        "20240001,张三,,CS,2024,call-me,\n"
+        "20240002,李四,,CS,2024,13800138000,nobody\n"
+    )
+    page = _preview(client, text).get_data(as_text=True)
+    assert "手机号不是有效的电话号码" in page
+    assert "辅导员不是在用教职工账号的用户名" in page
+    assert _students(db) == 0
