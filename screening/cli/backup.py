@@ -10,7 +10,7 @@ from flask.cli import with_appcontext
 
 from screening import backup, db
 from screening.cli.common import ready
-from screening.db import new_session
+from screening.db import new_session, utcnow
 
 
 @click.group("backup")
@@ -65,3 +65,9 @@ def restore_command(file: Path, yes: bool, ledger: Path | None) -> None:
         db.complete(session)
     where = str(path) if path.exists() else f"{path} (none yet: no shreds were recorded there)"
     click.echo(f"Database restored. Re-applied {count} shreds from the shred ledger {where}.")
+    # A backup older than the retention periods brings back data that was due to go: the
+    # purge is applied again now, before anyone is served (the policy itself was restored too).
+    from screening.cli.retention import run_purge
+
+    purged = run_purge(app, utcnow())
+    click.echo(f"Retention re-applied: {purged.summary()}.")

@@ -219,3 +219,26 @@ def test_the_command_reports_counts_only(runner, client, make_user, make_campaig
     assert result.exit_code == 0, result.output
     assert "answers=0" in result.output and "stats_records_kept=1" in result.output
     assert "20243401" not in result.output
+
+
+def test_backup_restore_applies_the_retention_policy_before_it_returns(
+    app: Flask, client: FlaskClient, runner, make_user, make_campaign, db, tmp_path
+) -> None:
+    from sqlalchemy import update
+
+    from screening import backup
+
+    make_campaign(["phq9"])
+    student = _student(client, db, make_user, "20243501", q1=1)
+    # A backup taken before the worker's daily purge caught up: these answers are past their date.
+    old = utcnow() - (DEFAULT_DAYS["answers"] + 1) * DAY
+    db.execute(update(Submission).values(submitted_at=old))
+    db.commit()
+    saved = backup.create(app.extensions["engine"], tmp_path / "backups")
+    db.close()
+    result = runner.invoke(args=["backup", "restore", "--yes", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert "Retention re-applied: answers=1" in result.output
+    with new_session(app) as fresh:
+        restored = fresh.scalar(select(Submission).where(Submission.student_id == student.id))
+        assert restored is None or open_answers(fresh, restored) is None
