@@ -18,6 +18,7 @@ from screening.campaigns.models import Assignment, Campaign, CampaignInstrument
 from screening.campaigns.services import (
     CampaignError,
     check_plan,
+    check_settings,
     enabled_instrument_ids,
     sync_assignments,
 )
@@ -56,15 +57,7 @@ def update_campaign(
 ) -> Campaign:
     """Change a campaign that has not opened; re-target its assignments (audited)."""
     require_editable(campaign, now)
-    if not name.strip():
-        raise CampaignError("Give the campaign a name.")
-    if closes_at <= opens_at:
-        raise CampaignError("The campaign must close after it opens.")
-    if not faculties or not cohorts:
-        raise CampaignError("Choose at least one faculty and one cohort.")
-    days = [d.strip() for d in reminder_days.split(",") if d.strip()]
-    if any(not d.isdigit() for d in days):
-        raise CampaignError("Reminder days must be whole numbers separated by commas, e.g. 3,7.")
+    days = check_settings(name, opens_at, closes_at, faculties, cohorts, reminder_days)
     served = tuple(dict.fromkeys(languages or campaign.languages.split(",")))
     chosen = check_plan(
         library, enabled_instrument_ids(session, library), instruments, steps, served

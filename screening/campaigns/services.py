@@ -200,6 +200,27 @@ def check_plan(
     return chosen
 
 
+def check_settings(
+    name: str,
+    opens_at: datetime,
+    closes_at: datetime,
+    faculties: Sequence[Faculty],
+    cohorts: Sequence[Cohort],
+    reminder_days: str,
+) -> list[str]:
+    """Refuse a campaign without a name, window or targets; return its reminder days."""
+    if not name.strip():
+        raise CampaignError("Give the campaign a name.")
+    if closes_at <= opens_at:
+        raise CampaignError("The campaign must close after it opens.")
+    if not faculties or not cohorts:
+        raise CampaignError("Choose at least one faculty and one cohort.")
+    days = [d.strip() for d in reminder_days.split(",") if d.strip()]
+    if any(not d.isdigit() for d in days):
+        raise CampaignError("Reminder days must be whole numbers separated by commas, e.g. 3,7.")
+    return days
+
+
 def create_campaign(
     session: Session,
     library: Library,
@@ -218,15 +239,7 @@ def create_campaign(
     languages: Sequence[str] = DEFAULT_LANGUAGES,
 ) -> Campaign:
     """Create a campaign and assign it to every targeted student (audited as `created_by`)."""
-    if not name.strip():
-        raise CampaignError("Give the campaign a name.")
-    if closes_at <= opens_at:
-        raise CampaignError("The campaign must close after it opens.")
-    if not faculties or not cohorts:
-        raise CampaignError("Choose at least one faculty and one cohort.")
-    days = [d.strip() for d in reminder_days.split(",") if d.strip()]
-    if any(not d.isdigit() for d in days):
-        raise CampaignError("Reminder days must be whole numbers separated by commas, e.g. 3,7.")
+    days = check_settings(name, opens_at, closes_at, faculties, cohorts, reminder_days)
     languages = tuple(dict.fromkeys(languages))
     chosen = check_plan(
         library, enabled_instrument_ids(session, library), instruments, steps, languages
