@@ -193,20 +193,21 @@ def test_back_and_forward_between_pages_store_exactly_what_was_ticked(
             assert not serious_violations(page)
         if n == len(TICKED) - 1:
             # Back and Forward on the last page before submitting: nothing stale comes back.
-            page.go_back()
-            page.go_forward()
+            page.go_back(wait_until="load")
+            page.go_forward(wait_until="load")
             assert page.locator("input[name=instrument]").input_value() == instrument
             _tick(page, instrument, answers)
         page.get_by_role("button", name="提交").click()
-        assert "/receipt/" in page.url
+        page.wait_for_url("**/receipt/**")
+        page.wait_for_load_state("networkidle")  # the post and its redirect are done
         if n == len(TICKED) - 1:
             break
         # Back from the receipt: the page asked now (the next questionnaire), empty.
-        page.go_back()
+        page.go_back(wait_until="load")
         assert page.locator("input[name=instrument]").input_value() == list(TICKED)[n + 1]
         assert _nothing_ticked(page)
         assert not serious_violations(page)
-        page.go_forward()
+        page.go_forward(wait_until="load")
         assert "/receipt/" in page.url
         page.get_by_role("link", name="下一份问卷").click()
     page.goto("/screening/")
