@@ -86,8 +86,8 @@ def _reference_rows(session: Session) -> None:
         session.execute(
             text(
                 "INSERT INTO campaigns (id, name, opens_at, closes_at, show_results, "
-                "consent_version, reminder_days, created_at) "
-                "VALUES (:i, :n, :o, :c, false, 'v1', '', :o)"
+                "consent_version, reminder_days, languages, created_at) "
+                "VALUES (:i, :n, :o, :c, false, 'v1', '', 'zh-Hans,en', :o)"
             ),
             {"i": c, "n": f"Campaign {c}", "o": opens, "c": opens + timedelta(days=14)},
         )
