@@ -117,9 +117,10 @@ def _seed(app: Flask, engine: Engine, open_cases: int) -> tuple[User, User]:
         first = 1_000_000
         conn.execute(
             text(
-                "INSERT INTO users (id, role, active, is_advisor, session_version, created_at, "
+                "INSERT INTO users (id, role, active, is_advisor, session_version, seal_version, "
+                "created_at, "
                 "faculty_id, cohort_id, student_number_index) "
-                "VALUES (:i, 'student', true, false, 1, :t, :f, :c, :n)"
+                "VALUES (:i, 'student', true, false, 1, 0, :t, :f, :c, :n)"
             ),
             [
                 {"i": first + i, "t": now, "f": faculty_ids[i % FACULTIES], "c": cohort, "n": i}

@@ -111,9 +111,10 @@ def _students(session: Session, students: int) -> None:
     )
     session.execute(
         text(
-            "INSERT INTO users (id, role, active, is_advisor, session_version, created_at, "
+            "INSERT INTO users (id, role, active, is_advisor, session_version, seal_version, "
+            "created_at, "
             "faculty_id, cohort_id, student_number_index) "
-            "VALUES (:i, 'student', true, false, 1, :t, :f, 1, :n)"
+            "VALUES (:i, 'student', true, false, 1, 0, :t, :f, 1, :n)"
         ),
         [
             {"i": i, "t": now, "f": 1 + i % FACULTIES, "n": f"bench-{i}"}
